@@ -126,4 +126,29 @@ expected<sql_fragment> to_sql(const filter_node& f, resource_kind kind, const sq
 /// for an unknown attribute.
 expected<std::string> sort_expression(std::string_view sort_by, resource_kind kind, const sql_layout& layout);
 
+/// Longest filter text parse_filter accepts (bytes); longer is invalid_filter.
+inline constexpr std::size_t max_filter_length = 64 * 1024;
+/// Deepest nesting of parentheses / `not` / value paths parse_filter accepts.
+inline constexpr int max_filter_depth = 64;
+/// Most comparisons one filter may contain (bounds evaluation and SQL size).
+inline constexpr std::size_t max_filter_terms = 1000;
+
+/// Checks a filter whose paths are relative to the elements of the complex
+/// attribute `parent` (PATCH value filters, the inside of `attr[...]`).
+/// Errors: invalid_filter.
+expected<unit> validate_element_filter(const filter_node& f, const attribute& parent);
+
+/// Parses an RFC 3339 date-time ("2026-11-29T14:58:00.123Z", "...+02:00",
+/// any number of fraction digits) to microseconds since the Unix epoch;
+/// nullopt when malformed or outside years 0000-9999 (UTC).
+std::optional<std::int64_t> parse_date_time(std::string_view text);
+
+/// Formats microseconds since the epoch in the stored UTC form
+/// "YYYY-MM-DDTHH:MM:SS.mmmZ" (sub-millisecond digits are truncated).
+std::string format_date_time(std::int64_t micros);
+
+/// A filter literal read as a boolean: true/false, or (lenient, as Entra
+/// sends them) the strings "true"/"false" in any case; nullopt otherwise.
+std::optional<bool> boolean_literal(const nlohmann::json& v);
+
 } // namespace dirsync::scim
