@@ -1,0 +1,324 @@
+// The option table: the single place where keys, defaults (via settings.hpp),
+// limits and documentation meet.
+#include "config/options.hpp"
+
+#include "config/units.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <type_traits>
+
+namespace dirsync::config {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::int64_t KiB = 1024;
+constexpr std::int64_t MiB = 1024 * KiB;
+constexpr std::int64_t ms(std::chrono::milliseconds d) { return d.count(); }
+constexpr std::int64_t days(std::int64_t n) { return n * 86'400'000; }
+
+/// Appends a row bound to `s.*sec.*mem`, deriving set/get (and choices for enums) from the member type.
+template <class Section, class T>
+option& add(std::vector<option>& out, std::string section, std::string key,
+            kind k, Section settings::*sec, T Section::*mem, std::string doc) {
+  option o;
+  o.section = std::move(section);
+  o.key = std::move(key);
+  o.kind = k;
+  o.doc = std::move(doc);
+  o.set = [sec, mem](settings& s, const value& v) {
+    auto& field = (s.*sec).*mem;
+    if constexpr (std::is_same_v<T, std::string>) {
+      field = std::get<std::string>(v);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      field = std::get<bool>(v);
+    } else if constexpr (std::is_same_v<T, std::chrono::milliseconds>) {
+      field = std::chrono::milliseconds{std::get<std::int64_t>(v)};
+    } else if constexpr (std::is_enum_v<T>) {
+      const auto& names = enum_names<T>();
+      auto pos = std::find(names.begin(), names.end(), std::get<std::string>(v));
+      field = static_cast<T>(pos - names.begin());
+    } else {
+      field = static_cast<T>(std::get<std::int64_t>(v));
+    }
+  };
+  o.get = [sec, mem](const settings& s) -> value {
+    const auto& field = (s.*sec).*mem;
+    if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bool>)
+      return field;
+    else if constexpr (std::is_same_v<T, std::chrono::milliseconds>)
+      return std::int64_t{field.count()};
+    else if constexpr (std::is_enum_v<T>)
+      return to_string(field);
+    else
+      return static_cast<std::int64_t>(field);
+  };
+  if constexpr (std::is_enum_v<T>)
+    o.choices = enum_names<T>();
+  out.push_back(std::move(o));
+  return out.back();
+}
+
+/// Sets the inclusive range of the row just added.
+void limit(option& o, std::int64_t lo, std::int64_t hi) {
+  o.min = lo;
+  o.max = hi;
+}
+
+bool has_space(const std::string& s) {
+  return std::any_of(s.begin(), s.end(),
+                     [](unsigned char c) { return std::isspace(c) != 0; });
+}
+
+/// Empty, or "<scheme>://<host>..." with one of the given schemes and no spaces.
+std::optional<std::string> check_url(const std::string& url,
+                                     const std::vector<std::string>& schemes,
+                                     bool allow_trailing_slash) {
+  if (url.empty())
+    return std::nullopt;
+  std::string allowed;
+  for (const auto& scheme : schemes) {
+    allowed += (allowed.empty() ? "" : " or ") + scheme + "://";
+    auto prefix = scheme + "://";
+    if (url.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    auto host = url.substr(prefix.size());
+    if (host.empty() || host[0] == '/' || host[0] == ':' || has_space(url))
+      return "'" + url + "' is not an absolute URL with a host";
+    if (!allow_trailing_slash && url.back() == '/')
+      return "'" + url + "' must not end with '/'";
+    if (url.find_first_of("?#") != std::string::npos)
+      return "'" + url + "' must not contain a query or fragment";
+    return std::nullopt;
+  }
+  return "'" + url + "' must start with " + allowed;
+}
+
+std::optional<std::string> not_empty(const value& v) {
+  const auto& s = std::get<std::string>(v);
+  if (s.empty())
+    return std::string{"must not be empty"};
+  return std::nullopt;
+}
+
+std::vector<option> build_options() {
+  std::vector<option> t;
+  // [http]
+  add(t, "http", "bind", kind::string, &settings::http, &http_settings::bind,
+      "Address the HTTP listener binds to.")
+    .check = not_empty;
+  limit(add(t, "http", "port", kind::integer, &settings::http, &http_settings::port,
+            "TCP port of the HTTP listener; 0 picks a free port."),
+        0, 65535);
+  limit(add(t, "http", "io_threads", kind::integer, &settings::http,
+            &http_settings::io_threads, "Threads running Boost.Beast I/O."),
+        1, 64);
+  limit(add(t, "http", "max_body_bytes", kind::size, &settings::http,
+            &http_settings::max_body_bytes,
+            "Largest request body accepted; larger bodies get 413."),
+        KiB, 256 * MiB);
+  limit(add(t, "http", "max_header_bytes", kind::size, &settings::http,
+            &http_settings::max_header_bytes,
+            "Largest request header block accepted; larger headers get 431."),
+        KiB, MiB);
+  limit(add(t, "http", "read_timeout", kind::duration, &settings::http,
+            &http_settings::read_timeout,
+            "Time allowed to receive one complete request."),
+        ms(100ms), ms(1h));
+  limit(add(t, "http", "idle_timeout", kind::duration, &settings::http,
+            &http_settings::idle_timeout,
+            "Time an idle keep-alive connection stays open."),
+        ms(1s), days(1));
+  limit(add(t, "http", "max_in_flight", kind::integer, &settings::http,
+            &http_settings::max_in_flight,
+            "Requests being handled at once across all connections; more get 503."),
+        1, 1'000'000);
+  add(t, "http", "tls_cert", kind::path, &settings::http, &http_settings::tls_cert,
+      "PEM certificate chain for native TLS; empty serves plain HTTP. Set together "
+      "with http.tls_key.");
+  add(t, "http", "tls_key", kind::path, &settings::http, &http_settings::tls_key,
+      "PEM private key for native TLS; empty serves plain HTTP. Set together with "
+      "http.tls_cert.");
+  limit(add(t, "http", "request_timeout", kind::duration, &settings::http,
+            &http_settings::request_timeout,
+            "How long a request may wait for its actor before it gets 503."),
+        ms(100ms), ms(10min));
+  // [actors]
+  limit(add(t, "actors", "scheduler_threads", kind::integer, &settings::actors,
+            &actor_settings::scheduler_threads,
+            "CAF scheduler worker threads. CAF 0.17 would start max(cores, 4)."),
+        1, 256);
+  add(t, "actors", "scheduler_policy", kind::choice, &settings::actors,
+      &actor_settings::policy,
+      "CAF scheduler policy. Measured on a 2-core machine, work stealing cost about "
+      "a quarter of an actor hop's throughput while sharing with 2 workers cost "
+      "nothing measurable.");
+  limit(add(t, "actors", "passivate_after", kind::duration, &settings::actors,
+            &actor_settings::passivate_after,
+            "Idle time after which a user or group actor stops."),
+        ms(1s), days(1));
+  limit(add(t, "actors", "mailbox_high_water", kind::integer, &settings::actors,
+            &actor_settings::mailbox_high_water,
+            "Mailbox length past which requests get 503 with Retry-After."),
+        1, 10'000'000);
+  limit(add(t, "actors", "max_throughput", kind::integer, &settings::actors,
+            &actor_settings::max_throughput,
+            "Messages an actor handles per scheduling before yielding."),
+        1, 1'000'000);
+  // [storage]
+  add(t, "storage", "path", kind::path, &settings::storage, &storage_settings::path,
+      "SQLite database file; its folder is created if missing.")
+    .check = not_empty;
+  add(t, "storage", "synchronous", kind::choice, &settings::storage,
+      &storage_settings::synchronous,
+      "SQLite synchronous level. full keeps acknowledged writes through power loss "
+      "in WAL mode; normal may lose the last commits; off is for tests only.");
+  limit(add(t, "storage", "max_batch", kind::integer, &settings::storage,
+            &storage_settings::max_batch, "Most writes in one group commit."),
+        1, 100'000);
+  limit(add(t, "storage", "max_commit_delay", kind::duration, &settings::storage,
+            &storage_settings::max_commit_delay,
+            "How long the writer may wait to fill a batch; 0ms commits at once."),
+        0, ms(1s));
+  limit(add(t, "storage", "read_connections", kind::integer, &settings::storage,
+            &storage_settings::read_connections, "Read-only SQLite connections."),
+        1, 64);
+  limit(add(t, "storage", "busy_timeout", kind::duration, &settings::storage,
+            &storage_settings::busy_timeout,
+            "How long SQLite waits on a locked database before failing."),
+        0, ms(10min));
+  // [scim]
+  add(t, "scim", "public_base_url", kind::string, &settings::scim,
+      &scim_settings::public_base_url,
+      "Public base URL given to identity providers, an absolute http(s) URL without "
+      "a trailing slash; empty derives http://<bind>:<port>.")
+    .check = [](const value& v) {
+      return check_url(std::get<std::string>(v), {"http", "https"}, false);
+    };
+  limit(add(t, "scim", "max_page_size", kind::integer, &settings::scim,
+            &scim_settings::max_page_size,
+            "Most resources one list request returns; at least 100 because Okta "
+            "pages with count=100."),
+        1, 100'000);
+  t.back().check = [](const value& v) -> std::optional<std::string> {
+    auto n = std::get<std::int64_t>(v);
+    if (n < 100)
+      return std::to_string(n) +
+             " is too small: Okta requests pages of count=100, so it must be at "
+             "least 100";
+    return std::nullopt;
+  };
+  limit(add(t, "scim", "token_lifetime", kind::duration, &settings::scim,
+            &scim_settings::token_lifetime,
+            "Lifetime of a directory's SCIM bearer token."),
+        ms(1min), days(3650));
+  // [mail]
+  add(t, "mail", "smtp_url", kind::string, &settings::mail, &mail_settings::smtp_url,
+      "smtp:// or smtps:// URL of the mail relay; empty writes .eml files to "
+      "mail.folder.")
+    .check = [](const value& v) {
+      return check_url(std::get<std::string>(v), {"smtp", "smtps"}, true);
+    };
+  add(t, "mail", "smtp_user", kind::string, &settings::mail,
+      &mail_settings::smtp_user, "SMTP user name; empty sends without login.");
+  add(t, "mail", "smtp_password_file", kind::path, &settings::mail,
+      &mail_settings::smtp_password_file,
+      "File holding the SMTP password (never given inline); needs mail.smtp_user.");
+  add(t, "mail", "from", kind::string, &settings::mail, &mail_settings::from,
+      "Sender address of outgoing mail.")
+    .check = [](const value& v) -> std::optional<std::string> {
+    const auto& s = std::get<std::string>(v);
+    auto at = s.find('@');
+    if (at == 0 || at == std::string::npos || at + 1 == s.size() ||
+        s.find('@', at + 1) != std::string::npos || has_space(s) ||
+        s.find_first_of("<>,;\"") != std::string::npos)
+      return "'" + s + "' is not an address like name@example.com";
+    return std::nullopt;
+  };
+  add(t, "mail", "folder", kind::path, &settings::mail, &mail_settings::folder,
+      "Folder receiving .eml files when mail.smtp_url is empty.")
+    .check = not_empty;
+  limit(add(t, "mail", "max_attempts", kind::integer, &settings::mail,
+            &mail_settings::max_attempts, "Delivery attempts before a mail is dropped."),
+        1, 100);
+  limit(add(t, "mail", "retry_base", kind::duration, &settings::mail,
+            &mail_settings::retry_base, "First retry delay; doubles per attempt."),
+        ms(1s), days(1));
+  // [timers]
+  limit(add(t, "timers", "granularity", kind::duration, &settings::timers,
+            &timer_settings::granularity,
+            "How coarsely durable deadlines are armed."),
+        ms(100ms), ms(1h));
+  // [clock]
+  add(t, "clock", "test", kind::boolean, &settings::clock, &clock_settings::test,
+      "Enables the test clock admin endpoint. Never in production.");
+  // [log]
+  add(t, "log", "level", kind::choice, &settings::log, &log_settings::level,
+      "Lowest severity logged.");
+  add(t, "log", "format", kind::choice, &settings::log, &log_settings::format,
+      "Log line format: text for people, json for collectors.");
+  return t;
+}
+
+/// Both or neither of two path options.
+rule both_or_neither(std::string a, std::string b, std::string a_b_purpose) {
+  rule r;
+  r.keys = {a, b};
+  r.check = [a, b, a_b_purpose](const settings& s) -> std::optional<std::string> {
+    auto has_a = !std::get<std::string>(find_option(a)->get(s)).empty();
+    auto has_b = !std::get<std::string>(find_option(b)->get(s)).empty();
+    if (has_a == has_b)
+      return std::nullopt;
+    return a + " and " + b + " must be set together (" + a_b_purpose + "); only " +
+           (has_a ? a : b) + " is set";
+  };
+  return r;
+}
+
+std::vector<rule> build_rules() {
+  std::vector<rule> r;
+  r.push_back(both_or_neither("http.tls_cert", "http.tls_key", "native TLS"));
+  r.push_back(both_or_neither("mail.smtp_user", "mail.smtp_password_file",
+                              "SMTP login"));
+  rule needs_url;
+  needs_url.keys = {"mail.smtp_user", "mail.smtp_url"};
+  needs_url.check = [](const settings& s) -> std::optional<std::string> {
+    if (!s.mail.smtp_user.empty() && s.mail.smtp_url.empty())
+      return std::string{"mail.smtp_user is set but mail.smtp_url is empty (mail "
+                         "goes to .eml files)"};
+    return std::nullopt;
+  };
+  r.push_back(std::move(needs_url));
+  return r;
+}
+
+} // namespace
+
+const std::vector<option>& options() {
+  static const std::vector<option> table = build_options();
+  return table;
+}
+
+const std::vector<rule>& rules() {
+  static const std::vector<rule> table = build_rules();
+  return table;
+}
+
+const option* find_option(std::string_view name) {
+  for (const auto& o : options())
+    if (o.name() == name)
+      return &o;
+  return nullptr;
+}
+
+std::vector<std::string> sections() {
+  std::vector<std::string> out;
+  for (const auto& o : options())
+    if (std::find(out.begin(), out.end(), o.section) == out.end())
+      out.push_back(o.section);
+  return out;
+}
+
+} // namespace dirsync::config
