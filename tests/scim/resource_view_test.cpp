@@ -1,0 +1,109 @@
+#include <catch2/catch.hpp>
+
+#include "scim/resource.hpp"
+
+using namespace dirsync::scim;
+using json = nlohmann::json;
+
+namespace {
+
+json parse(const char* text) {
+  auto j = json::parse(text, nullptr, false);
+  REQUIRE_FALSE(j.is_discarded());
+  return j;
+}
+
+json full_user() {
+  return render(resource_kind::user, parse(R"({
+    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User",
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+    "userName": "bjensen", "displayName": "Babs", "active": true,
+    "name": {"givenName": "Barbara", "familyName": "Jensen"},
+    "emails": [{"value": "bj@work", "type": "work", "primary": true}, {"value": "bj@home", "type": "home"}],
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "Sales", "employeeNumber": "7"}
+  })"), resource_meta{"u-1", "c", "m", 3, "https://h/scim/v2"}, nullptr);
+}
+
+projection proj(resource_kind kind, std::string_view a, std::string_view e) {
+  auto p = parse_projection(kind, a, e);
+  REQUIRE(p);
+  return p.value();
+}
+
+} // namespace
+
+TEST_CASE("projection: attributes=userName keeps id and schemas", "[resource]") {
+  auto out = apply_projection(resource_kind::user, full_user(), proj(resource_kind::user, "userName", ""));
+  CHECK(out == parse(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"id":"u-1","userName":"bjensen"})"));
+}
+
+TEST_CASE("projection: sub-attributes, URN-qualified names, case-insensitive", "[resource]") {
+  auto p = proj(resource_kind::user,
+                " emails.value,NAME.givenName , urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+                "");
+  auto out = apply_projection(resource_kind::user, full_user(), p);
+  CHECK(out["emails"] == parse(R"([{"value":"bj@work"},{"value":"bj@home"}])"));
+  CHECK(out["name"] == parse(R"({"givenName":"Barbara"})"));
+  CHECK(out["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] == parse(R"({"department":"Sales"})"));
+  CHECK_FALSE(out.contains("meta"));
+  CHECK_FALSE(out.contains("active"));
+  CHECK(out["id"] == "u-1");
+}
+
+TEST_CASE("projection: excludedAttributes", "[resource]") {
+  auto out = apply_projection(resource_kind::user, full_user(),
+                              proj(resource_kind::user, "", "emails,name.familyName,id,meta"));
+  CHECK_FALSE(out.contains("emails"));
+  CHECK_FALSE(out.contains("meta"));
+  CHECK(out["id"] == "u-1"); // returned=always cannot be excluded
+  CHECK(out["name"] == parse(R"({"givenName":"Barbara"})"));
+  CHECK(out["userName"] == "bjensen");
+
+  // Entra reads groups with excludedAttributes=members.
+  std::vector<member_ref> members{{"u-1", "", ""}};
+  auto group = render(resource_kind::group, parse(R"({"displayName":"Eng"})"),
+                      resource_meta{"g-1", "c", "m", 1, "https://h/scim/v2"}, &members);
+  auto p = proj(resource_kind::group, "", "members");
+  CHECK_FALSE(wants_members(resource_kind::group, p));
+  auto g = apply_projection(resource_kind::group, group, p);
+  CHECK_FALSE(g.contains("members"));
+  CHECK(g["displayName"] == "Eng");
+  CHECK(g["id"] == "g-1");
+}
+
+TEST_CASE("projection: wants_members and unknown names", "[resource]") {
+  CHECK(wants_members(resource_kind::group, proj(resource_kind::group, "", "")));
+  CHECK(wants_members(resource_kind::group, proj(resource_kind::group, "members", "")));
+  CHECK(wants_members(resource_kind::group, proj(resource_kind::group, "members.value", "")));
+  CHECK_FALSE(wants_members(resource_kind::group, proj(resource_kind::group, "displayName", "")));
+  CHECK(wants_members(resource_kind::group, proj(resource_kind::group, "", "members.display")));
+  CHECK(wants_members(resource_kind::user, proj(resource_kind::user, "", "")));
+  CHECK_FALSE(wants_members(resource_kind::user, proj(resource_kind::user, "", "groups")));
+  CHECK_FALSE(wants_members(resource_kind::user, proj(resource_kind::user, "userName", "")));
+
+  // Unknown attributes are ignored; malformed names are refused.
+  CHECK(proj(resource_kind::user, "costCenter,userName", "").attributes.size() == 1);
+  auto bad = parse_projection(resource_kind::user, "emails[type eq \"work\"]", "");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.err().code == error_code::invalid_value);
+}
+
+TEST_CASE("projection: password never returned, no projection is identity", "[resource]") {
+  json full = full_user();
+  full["password"] = "leak";
+  auto out = apply_projection(resource_kind::user, full, projection{});
+  CHECK_FALSE(out.contains("password"));
+  out["password"] = "leak";
+  CHECK(out == full);
+  CHECK_FALSE(apply_projection(resource_kind::user, full, proj(resource_kind::user, "password", "")).contains("password"));
+}
+
+TEST_CASE("list_response shape", "[resource]") {
+  auto l = list_response({json{{"id", "a"}}, json{{"id", "b"}}}, 10, 3);
+  CHECK(l == parse(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+    "totalResults":10,"itemsPerPage":2,"startIndex":3,"Resources":[{"id":"a"},{"id":"b"}]})"));
+  auto empty = list_response({}, 0, 1);
+  CHECK(empty["Resources"] == json::array());
+  CHECK(empty["itemsPerPage"] == 0);
+}
