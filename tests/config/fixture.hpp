@@ -2,6 +2,7 @@
 // Shared helpers for the config tests: temp files and an injected environment.
 
 #include "config/loader.hpp"
+#include "config/options.hpp"
 
 #include <catch2/catch.hpp>
 
