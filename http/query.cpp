@@ -1,0 +1,92 @@
+#include "http/query.hpp"
+
+#include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
+#include <boost/url/url_view.hpp>
+
+namespace dirsync::http {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+// Fallback for targets Boost.URL refuses: split on '&' and '=' by hand.
+query_params lenient_query(std::string_view q) {
+  query_params out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto part = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (part.empty())
+      continue;
+    auto eq = part.find('=');
+    auto key = part.substr(0, eq);
+    auto value = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
+    out.emplace_back(percent_decode(key, true), percent_decode(value, true));
+  }
+  return out;
+}
+
+query_params from_params(const boost::urls::params_view& params) {
+  query_params out;
+  for (auto p : params) {
+    if (p.key.empty() && !p.has_value)
+      continue; // "a=1&&b=2": skip the empty element
+    out.emplace_back(std::string(p.key), std::string(p.value));
+  }
+  return out;
+}
+
+} // namespace
+
+std::string percent_decode(std::string_view s, bool plus_as_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%' && i + 2 < s.size()) {
+      int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+        continue;
+      }
+    }
+    out += (plus_as_space && c == '+') ? ' ' : c;
+  }
+  return out;
+}
+
+query_params parse_query_string(std::string_view query) {
+  auto parsed = boost::urls::parse_query(query);
+  if (!parsed)
+    return lenient_query(query);
+  return from_params(boost::urls::params_view(*parsed, boost::urls::encoding_opts(true)));
+}
+
+parsed_target parse_target(std::string_view target) {
+  parsed_target out;
+  auto parsed = boost::urls::parse_uri_reference(target);
+  if (parsed) {
+    out.path = parsed->path();
+    if (parsed->has_query())
+      out.query = from_params(parsed->params(boost::urls::encoding_opts(true)));
+    return out;
+  }
+  out.strict = false;
+  auto qmark = target.find('?');
+  out.path = percent_decode(target.substr(0, qmark), false);
+  if (qmark != std::string_view::npos)
+    out.query = lenient_query(target.substr(qmark + 1));
+  return out;
+}
+
+} // namespace dirsync::http
