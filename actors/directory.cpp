@@ -1,0 +1,152 @@
+#include "actors/directory.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/entity.hpp"
+#include "actors/views.hpp"
+#include "scim/resource.hpp"
+
+namespace dirsync::actors {
+
+namespace {
+
+using scim::error_code;
+using scim::resource_kind;
+using self_ptr = directory_actor::stateful_pointer<directory_state>;
+
+} // namespace
+
+std::optional<scim::error> directory_state::vet() const {
+  if (row.state != "active")
+    return scim::make_error(error_code::unauthorized, "the directory's setup is not complete");
+  if (row.token_expires_at && *row.token_expires_at <= ctx->now_text())
+    return scim::make_error(error_code::token_expired,
+                            "the bearer token has expired; regenerate it in the admin panel");
+  if (row.paused)
+    return scim::make_error(error_code::forbidden, "sync is paused");
+  return std::nullopt;
+}
+
+directory_state::entry& directory_state::entity(self_ptr self, resource_kind kind, const std::string& id) {
+  auto& map = kind == resource_kind::user ? users : groups;
+  auto i = map.find(id);
+  if (i != map.end())
+    return i->second;
+  auto handle = self->spawn(entity_behavior, ctx, caf::actor_cast<directory_actor>(self), row.id, id, kind);
+  // A crashed entity is forgotten; the next call spawns a fresh one that
+  // reloads from storage.
+  self->monitor(handle);
+  return map.emplace(id, entry{std::move(handle), 0}).first->second;
+}
+
+caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) {
+  auto proj = scim::parse_projection(call.kind, call.attributes, call.excluded_attributes);
+  if (!proj)
+    return scim_reply::failure(proj.err());
+  auto norm = scim::normalize_resource(call.kind, call.body);
+  if (!norm)
+    return scim_reply::failure(norm.err());
+  auto now = ctx->now_text();
+  auto id = ctx->ids->new_id();
+  auto rp = self->make_response_promise<scim_reply>();
+  auto base = ctx->options.base_url;
+  auto on_error = [rp](caf::error&) mutable {
+    rp.deliver(scim_reply::failure(error_code::internal, "internal error"));
+  };
+  if (call.kind == resource_kind::user) {
+    auto row = make_user_row(norm->resource, id, this->row.id, now, now, 1);
+    self->request(ctx->writer, caf::infinite, write_job{[row](persistence::writer& db) {
+                    return db.insert_user(row);
+                  }})
+      .then(
+        [self, rp, row, p = *proj, base](write_ack& ack) mutable {
+          if (ack.error) {
+            rp.deliver(scim_reply::failure(*ack.error));
+            return;
+          }
+          rp.delegate(self->state.ctx->reader(), read_job{[row, p, base](persistence::reader& db) {
+                        return user_reply(db, row, p, 201, base);
+                      }});
+        },
+        on_error);
+  } else {
+    auto row = make_group_row(norm->resource, id, this->row.id, now, now, 1);
+    std::vector<std::string> members;
+    if (norm->members)
+      for (auto& m : *norm->members)
+        members.push_back(m.value);
+    self->request(ctx->writer, caf::infinite, write_job{[row, members](persistence::writer& db) {
+                    return db.insert_group(row, members);
+                  }})
+      .then(
+        [self, rp, row, p = *proj, base](write_ack& ack) mutable {
+          if (ack.error) {
+            rp.deliver(scim_reply::failure(*ack.error));
+            return;
+          }
+          rp.delegate(self->state.ctx->reader(), read_job{[row, p, base](persistence::reader& db) {
+                        return group_reply(db, row, p, 201, base);
+                      }});
+        },
+        on_error);
+  }
+  return rp;
+}
+
+directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx,
+                                                  persistence::directory_row row) {
+  self->state.ctx = std::move(ctx);
+  self->state.row = std::move(row);
+  self->set_down_handler([self](caf::down_msg& msg) {
+    for (auto* map : {&self->state.users, &self->state.groups})
+      for (auto i = map->begin(); i != map->end(); ++i)
+        if (i->second.handle.address() == msg.source) {
+          map->erase(i);
+          return;
+        }
+  });
+  return {
+    [self](scim_call& call) -> caf::result<scim_reply> {
+      auto& st = self->state;
+      if (auto refusal = st.vet())
+        return scim_reply::failure(*refusal);
+      auto base = st.ctx->options.base_url;
+      auto dir = st.row.id;
+      switch (call.method) {
+        case scim_method::get:
+          return self->delegate(st.ctx->reader(), read_job{[call, dir, base](persistence::reader& db) {
+                                  return get_resource(db, dir, call, base);
+                                }});
+        case scim_method::list: {
+          auto max = st.ctx->options.max_page_size;
+          return self->delegate(st.ctx->reader(),
+                                read_job{[call, dir, base, max](persistence::reader& db) {
+                                  return list_resources(db, dir, call, base, max);
+                                }});
+        }
+        case scim_method::create:
+          return st.create(self, call);
+        default: {
+          auto& e = st.entity(self, call.kind, call.id);
+          ++e.sent;
+          return self->delegate(e.handle, std::move(call));
+        }
+      }
+    },
+    [self](passivate_atom, std::string& id, std::uint64_t handled) {
+      // Only an actor that has handled everything routed to it may stop, so
+      // no call is lost and no second actor for the same id can overlap.
+      for (auto* map : {&self->state.users, &self->state.groups}) {
+        auto i = map->find(id);
+        if (i != map->end() && i->second.sent == handled) {
+          self->send(i->second.handle, stop_atom::value);
+          self->demonitor(i->second.handle.address());
+          map->erase(i);
+        }
+      }
+    },
+    [self](persistence::directory_row& row) { self->state.row = std::move(row); },
+  };
+}
+
+} // namespace dirsync::actors

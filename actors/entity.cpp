@@ -1,0 +1,308 @@
+#include "actors/entity.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/views.hpp"
+#include "scim/patch.hpp"
+#include "scim/resource.hpp"
+
+namespace dirsync::actors {
+
+namespace {
+
+using scim::error_code;
+using scim::resource_kind;
+using self_ptr = entity_actor::stateful_pointer<entity_state>;
+
+scim_reply internal_failure() {
+  return scim_reply::failure(error_code::internal, "internal error");
+}
+
+scim_reply no_content() {
+  scim_reply r;
+  r.status = 204;
+  return r;
+}
+
+// Loads the resource into the cache; `then` runs with the mailbox still
+// suspended, so no other call sees a half-loaded actor.
+template <class Then>
+void load(self_ptr self, Then then) {
+  auto& st = self->state;
+  auto user_slot = std::make_shared<std::optional<persistence::user_row>>();
+  auto group_slot = std::make_shared<std::optional<persistence::group_row>>();
+  auto job = read_job{[dir = st.directory_id, id = st.id, kind = st.kind, user_slot,
+                       group_slot](persistence::reader& db) {
+    if (kind == resource_kind::user)
+      *user_slot = db.user(dir, id);
+    else
+      *group_slot = db.group(dir, id);
+    return scim_reply{};
+  }};
+  self->request(st.ctx->reader(), caf::infinite, std::move(job))
+    .await(
+      [self, user_slot, group_slot, then](scim_reply&) mutable {
+        auto& st = self->state;
+        st.loaded = true;
+        st.user = std::move(*user_slot);
+        st.group = std::move(*group_slot);
+        st.gone = !st.user && !st.group;
+        then();
+      },
+      [self, then](caf::error&) mutable { then(); });
+}
+
+} // namespace
+
+void entity_state::handle(self_ptr self, scim_call& call, caf::typed_response_promise<scim_reply> rp) {
+  if (!loaded) {
+    rp.deliver(scim_reply::failure(error_code::unavailable, "storage is unavailable, retry later"));
+    return;
+  }
+  if (gone) {
+    rp.deliver(scim_reply::failure(error_code::not_found,
+                                   std::string{kind == resource_kind::user ? "User " : "Group "} + id
+                                     + " not found"));
+    return;
+  }
+  auto version = kind == resource_kind::user ? user->version : group->version;
+  if (!if_match_admits(call.if_match, version)) {
+    rp.deliver(scim_reply::failure(error_code::precondition_failed,
+                                   "If-Match does not match the current version"));
+    return;
+  }
+  if (kind == resource_kind::user)
+    handle_user(self, call, std::move(rp));
+  else
+    handle_group(self, call, std::move(rp));
+}
+
+void entity_state::write_user(self_ptr self, persistence::user_row row, scim::projection proj,
+                              caf::typed_response_promise<scim_reply> rp) {
+  auto expected_version = user->version;
+  auto job = write_job{[row, expected_version](persistence::writer& db) {
+    return db.update_user(row, expected_version);
+  }};
+  self->request(ctx->writer, caf::infinite, std::move(job))
+    .await(
+      [self, row, proj, rp](write_ack& ack) mutable {
+        auto& st = self->state;
+        if (ack.error) {
+          rp.deliver(scim_reply::failure(*ack.error));
+          return;
+        }
+        st.user = row;
+        auto base = st.ctx->options.base_url;
+        rp.delegate(st.ctx->reader(), read_job{[row, proj, base](persistence::reader& db) {
+                      return user_reply(db, row, proj, 200, base);
+                    }});
+      },
+      [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
+}
+
+void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_response_promise<scim_reply> rp) {
+  auto proj = scim::parse_projection(kind, call.attributes, call.excluded_attributes);
+  if (!proj) {
+    rp.deliver(scim_reply::failure(proj.err()));
+    return;
+  }
+  auto now = ctx->now_text();
+  switch (call.method) {
+    case scim_method::remove: {
+      auto job = write_job{[dir = directory_id, id = id](persistence::writer& db) {
+        return db.delete_user(dir, id);
+      }};
+      self->request(ctx->writer, caf::infinite, std::move(job))
+        .await(
+          [self, rp](write_ack& ack) mutable {
+            if (ack.error) {
+              rp.deliver(scim_reply::failure(*ack.error));
+              return;
+            }
+            self->state.gone = true;
+            self->state.user.reset();
+            rp.deliver(no_content());
+          },
+          [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
+      return;
+    }
+    case scim_method::replace: {
+      auto norm = scim::normalize_resource(kind, call.body);
+      if (!norm) {
+        rp.deliver(scim_reply::failure(norm.err()));
+        return;
+      }
+      write_user(self,
+                 make_user_row(norm->resource, id, directory_id, user->created, now, user->version + 1),
+                 *proj, std::move(rp));
+      return;
+    }
+    case scim_method::patch: {
+      auto ops = scim::parse_patch(call.body);
+      if (!ops) {
+        rp.deliver(scim_reply::failure(ops.err()));
+        return;
+      }
+      auto current = nlohmann::json::parse(user->resource, nullptr, false);
+      auto result = scim::apply_patch(kind, current, *ops);
+      if (!result) {
+        rp.deliver(scim_reply::failure(result.err()));
+        return;
+      }
+      if (!result->changed) {
+        auto row = *user;
+        auto base = ctx->options.base_url;
+        rp.delegate(ctx->reader(), read_job{[row, p = *proj, base](persistence::reader& db) {
+                      return user_reply(db, row, p, 200, base);
+                    }});
+        return;
+      }
+      write_user(self,
+                 make_user_row(result->resource, id, directory_id, user->created, now, user->version + 1),
+                 *proj, std::move(rp));
+      return;
+    }
+    default:
+      rp.deliver(scim_reply::failure(error_code::method_not_allowed, "unsupported operation"));
+  }
+}
+
+void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_response_promise<scim_reply> rp) {
+  auto proj = scim::parse_projection(kind, call.attributes, call.excluded_attributes);
+  if (!proj) {
+    rp.deliver(scim_reply::failure(proj.err()));
+    return;
+  }
+  auto now = ctx->now_text();
+  persistence::group_row row;
+  persistence::membership_change members;
+  bool want_body = false;
+  switch (call.method) {
+    case scim_method::remove: {
+      auto job = write_job{[dir = directory_id, id = id](persistence::writer& db) {
+        return db.delete_group(dir, id);
+      }};
+      self->request(ctx->writer, caf::infinite, std::move(job))
+        .await(
+          [self, rp](write_ack& ack) mutable {
+            if (ack.error) {
+              rp.deliver(scim_reply::failure(*ack.error));
+              return;
+            }
+            self->state.gone = true;
+            self->state.group.reset();
+            rp.deliver(no_content());
+          },
+          [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
+      return;
+    }
+    case scim_method::replace: {
+      auto norm = scim::normalize_resource(kind, call.body);
+      if (!norm) {
+        rp.deliver(scim_reply::failure(norm.err()));
+        return;
+      }
+      row = make_group_row(norm->resource, id, directory_id, group->created, now, group->version + 1);
+      members.replace_all = true;
+      if (norm->members)
+        for (auto& m : *norm->members)
+          members.add.push_back(m.value);
+      want_body = true;
+      break;
+    }
+    case scim_method::patch: {
+      auto ops = scim::parse_patch(call.body);
+      if (!ops) {
+        rp.deliver(scim_reply::failure(ops.err()));
+        return;
+      }
+      auto current = nlohmann::json::parse(group->resource, nullptr, false);
+      auto result = scim::apply_patch(kind, current, *ops);
+      if (!result) {
+        rp.deliver(scim_reply::failure(result.err()));
+        return;
+      }
+      want_body = !call.attributes.empty() || !call.excluded_attributes.empty();
+      if (!result->changed) {
+        if (!want_body) {
+          rp.deliver(no_content());
+          return;
+        }
+        auto cached = *group;
+        auto base = ctx->options.base_url;
+        rp.delegate(ctx->reader(), read_job{[cached, p = *proj, base](persistence::reader& db) {
+                      return group_reply(db, cached, p, 200, base);
+                    }});
+        return;
+      }
+      row = make_group_row(result->resource, id, directory_id, group->created, now, group->version + 1);
+      members.add = std::move(result->members.add);
+      members.remove = std::move(result->members.remove);
+      members.replace_all = result->members.replace_all;
+      break;
+    }
+    default:
+      rp.deliver(scim_reply::failure(error_code::method_not_allowed, "unsupported operation"));
+      return;
+  }
+  auto expected_version = group->version;
+  auto job = write_job{[row, members, expected_version](persistence::writer& db) {
+    if (auto r = db.update_group(row, expected_version); !r)
+      return r;
+    return db.change_members(row.directory_id, row.id, members);
+  }};
+  self->request(ctx->writer, caf::infinite, std::move(job))
+    .await(
+      [self, row, rp, want_body, p = *proj](write_ack& ack) mutable {
+        auto& st = self->state;
+        if (ack.error) {
+          rp.deliver(scim_reply::failure(*ack.error));
+          return;
+        }
+        st.group = row;
+        if (!want_body) {
+          rp.deliver(no_content());
+          return;
+        }
+        auto base = st.ctx->options.base_url;
+        rp.delegate(st.ctx->reader(), read_job{[row, p, base](persistence::reader& db) {
+                      return group_reply(db, row, p, 200, base);
+                    }});
+      },
+      [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
+}
+
+entity_actor::behavior_type entity_behavior(self_ptr self, context_ptr ctx, directory_actor directory,
+                                            std::string directory_id, std::string id,
+                                            scim::resource_kind kind) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.directory = std::move(directory);
+  st.directory_id = std::move(directory_id);
+  st.id = std::move(id);
+  st.kind = kind;
+  auto& live = kind == resource_kind::user ? st.ctx->live_users : st.ctx->live_groups;
+  ++live;
+  self->attach_functor([&live] { --live; });
+  return {
+    [self](scim_call& call) -> caf::result<scim_reply> {
+      auto& st = self->state;
+      auto seen = ++st.handled;
+      self->delayed_send(self, st.ctx->options.passivate_after, idle_atom::value, seen);
+      auto rp = self->make_response_promise<scim_reply>();
+      if (!st.loaded)
+        load(self, [self, call, rp]() mutable { self->state.handle(self, call, rp); });
+      else
+        st.handle(self, call, rp);
+      return rp;
+    },
+    [self](idle_atom, std::uint64_t seen) {
+      auto& st = self->state;
+      if (seen == st.handled)
+        self->send(st.directory, passivate_atom::value, st.id, seen);
+    },
+    [self](stop_atom) { self->quit(); },
+  };
+}
+
+} // namespace dirsync::actors

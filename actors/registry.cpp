@@ -1,0 +1,218 @@
+#include "actors/registry.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/directory.hpp"
+
+namespace dirsync::actors {
+
+namespace {
+
+using self_ptr = registry_actor::stateful_pointer<registry_state>;
+
+admin_reply admin_error(int status, std::string message) {
+  return admin_reply{status, nlohmann::json{{"error", std::move(message)}, {"status", status}}};
+}
+
+bool may_write(const std::string& role) {
+  return role == "owner" || role == "administrator" || role == "user_manager";
+}
+
+std::string default_name(const std::string& type) {
+  if (type == "okta")
+    return "New Okta SCIM Integration";
+  if (type == "entra")
+    return "New Entra ID SCIM Integration";
+  return "New SCIM Integration";
+}
+
+} // namespace
+
+nlohmann::json directory_json(const persistence::directory_row& row, const std::string& now) {
+  std::string status;
+  if (row.state != "active")
+    status = "draft";
+  else if (row.token_expires_at && *row.token_expires_at <= now)
+    status = "token_expired";
+  else if (row.paused)
+    status = "paused";
+  else if (!row.last_push_at)
+    status = "never_pushed";
+  else
+    status = "connected";
+  nlohmann::json j{{"id", row.id},       {"type", row.type},     {"name", row.name},
+                   {"state", row.state}, {"status", status},     {"paused", row.paused},
+                   {"created", row.created}};
+  j["token_expires_at"] = row.token_expires_at ? nlohmann::json(*row.token_expires_at) : nlohmann::json();
+  j["last_push_at"] = row.last_push_at ? nlohmann::json(*row.last_push_at) : nlohmann::json();
+  return j;
+}
+
+void registry_state::upsert(self_ptr self, persistence::directory_row row) {
+  for (auto i = by_token.begin(); i != by_token.end();)
+    i = i->second == row.id ? by_token.erase(i) : std::next(i);
+  if (!row.token_hash.empty())
+    by_token[row.token_hash] = row.id;
+  auto i = by_id.find(row.id);
+  if (i == by_id.end()) {
+    auto handle = self->spawn(directory_behavior, ctx, row);
+    by_id.emplace(row.id, known{std::move(row), std::move(handle)});
+    return;
+  }
+  i->second.row = row;
+  self->send(i->second.handle, std::move(row));
+}
+
+void registry_state::commit(self_ptr self, const persistence::admin_row& who,
+                            persistence::directory_row row, bool insert, std::string action,
+                            admin_reply answer, admin_promise rp) {
+  auto at = ctx->now_text();
+  nlohmann::json details{{"name", row.name}, {"state", row.state}, {"paused", row.paused}};
+  auto job = write_job{[row, insert, at, who, action, details](persistence::writer& db) {
+    auto r = insert ? db.insert_directory(row) : db.update_directory(row);
+    if (!r)
+      return r;
+    return db.append_action(at, "admin", who.id, action, "directory", row.id, details.dump(), "ok");
+  }};
+  self->request(ctx->writer, caf::infinite, std::move(job))
+    .then(
+      [self, rp, row, answer](write_ack& ack) mutable {
+        if (ack.error) {
+          rp.deliver(admin_error(scim::http_status(ack.error->code), ack.error->detail));
+          return;
+        }
+        self->state.upsert(self, row);
+        rp.deliver(answer);
+      },
+      [rp](caf::error&) mutable { rp.deliver(admin_error(500, "internal error")); });
+}
+
+void registry_state::create_directory(self_ptr self, const persistence::admin_row& who,
+                                      admin_call& call, admin_promise rp) {
+  if (!call.body.is_object())
+    { rp.deliver(admin_error(400, "the body must be a JSON object")); return; }
+  auto type = call.body.value("type", std::string{});
+  if (type != "okta" && type != "entra" && type != "generic")
+    { rp.deliver(admin_error(400, "type must be one of okta, entra, generic")); return; }
+  persistence::directory_row row;
+  row.id = ctx->ids->new_id();
+  row.type = type;
+  auto name = call.body.find("name");
+  if (name != call.body.end() && !name->is_null() && !name->is_string())
+    { rp.deliver(admin_error(400, "name must be a string")); return; }
+  row.name = name != call.body.end() && name->is_string() && !name->get<std::string>().empty()
+               ? name->get<std::string>()
+               : default_name(type);
+  row.created = ctx->now_text();
+  auto body = directory_json(row, row.created);
+  { commit(self, who, row, true, "directory.create", admin_reply{201, body}, rp); return; }
+}
+
+void registry_state::change_directory(self_ptr self, const persistence::admin_row& who,
+                                      admin_call& call, admin_promise rp) {
+  auto i = by_id.find(call.path[1]);
+  if (i == by_id.end())
+    { rp.deliver(admin_error(404, "no such directory")); return; }
+  auto row = i->second.row;
+  auto now = ctx->now_text();
+  if (call.path.size() == 2 && call.method == "GET")
+    { rp.deliver(admin_reply{200, directory_json(row, now)}); return; }
+  if (!may_write(who.role))
+    { rp.deliver(admin_error(403, "the role " + who.role + " may not change directories")); return; }
+  if (call.path.size() == 2 && call.method == "PATCH") {
+    if (!call.body.is_object() || !call.body.contains("name") || !call.body["name"].is_string())
+      { rp.deliver(admin_error(400, "expected {\"name\": string}")); return; }
+    row.name = call.body["name"].get<std::string>();
+    { commit(self, who, row, false, "directory.rename", admin_reply{200, directory_json(row, now)}, rp); return; }
+  }
+  if (call.path.size() != 3 || call.method != "POST")
+    { rp.deliver(admin_error(404, "no such endpoint")); return; }
+  const auto& verb = call.path[2];
+  if (verb == "complete" || verb == "token") {
+    if (verb == "complete" && row.state == "active")
+      { rp.deliver(admin_error(409, "setup is already complete; regenerate the token instead")); return; }
+    if (verb == "token" && row.state != "active")
+      { rp.deliver(admin_error(409, "complete the setup first")); return; }
+    auto token = ctx->ids->new_secret(32);
+    row.state = "active";
+    row.token_hash = sha256_hex(token);
+    row.token_expires_at = format_time(ctx->time->now() + ctx->options.token_lifetime);
+    nlohmann::json body{{"id", row.id},
+                        {"base_url", ctx->options.base_url},
+                        {"token", token},
+                        {"token_expires_at", *row.token_expires_at}};
+    { commit(self, who, row, false, verb == "complete" ? "directory.complete" : "directory.token",
+                  admin_reply{200, body}, rp); return; }
+  }
+  if (verb == "pause" || verb == "resume") {
+    row.paused = verb == "pause";
+    { commit(self, who, row, false, "directory." + verb, admin_reply{200, directory_json(row, now)}, rp); return; }
+  }
+  { rp.deliver(admin_error(404, "no such endpoint")); return; }
+}
+
+void registry_state::admin(self_ptr self, const persistence::admin_row& who, admin_call& call,
+                           admin_promise rp) {
+  if (call.path.empty() || call.path[0] != "directories")
+    { rp.deliver(admin_error(404, "no such endpoint")); return; }
+  if (call.path.size() == 1) {
+    if (call.method == "GET") {
+      nlohmann::json list = nlohmann::json::array();
+      auto now = ctx->now_text();
+      for (auto& [id, k] : by_id)
+        list.push_back(directory_json(k.row, now));
+      { rp.deliver(admin_reply{200, nlohmann::json{{"directories", list}}}); return; }
+    }
+    if (call.method == "POST") {
+      if (!may_write(who.role))
+        { rp.deliver(admin_error(403, "the role " + who.role + " may not create directories")); return; }
+      { create_directory(self, who, call, rp); return; }
+    }
+    { rp.deliver(admin_error(405, "method not allowed")); return; }
+  }
+  { change_directory(self, who, call, rp); return; }
+}
+
+registry_actor::behavior_type registry_behavior(self_ptr self, context_ptr ctx,
+                                                std::vector<persistence::directory_row> directories) {
+  self->state.ctx = std::move(ctx);
+  for (auto& row : directories)
+    self->state.upsert(self, std::move(row));
+  return {
+    [self](scim_call& call) -> caf::result<scim_reply> {
+      auto& st = self->state;
+      if (call.token.empty())
+        return scim_reply::failure(scim::error_code::unauthorized, "a bearer token is required");
+      // Lookup by hash: the secret itself is never compared or kept.
+      auto i = st.by_token.find(sha256_hex(call.token));
+      if (i == st.by_token.end())
+        return scim_reply::failure(scim::error_code::unauthorized, "the bearer token is not valid");
+      return self->delegate(st.by_id[i->second].handle, std::move(call));
+    },
+    [self](admin_call& call) -> caf::result<admin_reply> {
+      if (call.key.empty())
+        return admin_error(401, "an admin API key is required");
+      auto rp = self->make_response_promise<admin_reply>();
+      auto who = std::make_shared<std::optional<persistence::admin_row>>();
+      auto hash = sha256_hex(call.key);
+      self->request(self->state.ctx->reader(), caf::infinite,
+                    read_job{[who, hash](persistence::reader& db) {
+                      *who = db.admin_by_key_hash(hash);
+                      return scim_reply{};
+                    }})
+        .then(
+          [self, rp, who, call](scim_reply&) mutable {
+            if (!*who) {
+              rp.deliver(admin_error(401, "the admin API key is not valid"));
+              return;
+            }
+            self->state.admin(self, **who, call, rp);
+          },
+          [rp](caf::error&) mutable { rp.deliver(admin_error(503, "storage is unavailable")); });
+      return rp;
+    },
+    [self](ready_atom) { return !self->state.ctx->readers.empty(); },
+  };
+}
+
+}// namespace dirsync::actors

@@ -1,0 +1,136 @@
+#include "actors/runtime.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/reader.hpp"
+#include "actors/registry.hpp"
+#include "actors/writer.hpp"
+
+namespace dirsync::actors {
+
+namespace {
+
+// The bridge turns a call from a non-actor thread into a request with a
+// timeout, so every call ends in exactly one callback: the reply, or an
+// error reply when the actor died, dropped the call or took too long.
+caf::behavior bridge_behavior(caf::event_based_actor* self, registry_actor registry,
+                              std::chrono::milliseconds timeout, std::atomic<std::size_t>* pending) {
+  return {
+    [=](scim_call& call, scim_done& done) {
+      self->request(registry, timeout, std::move(call))
+        .then(
+          [done, pending](scim_reply& r) {
+            --*pending;
+            done(std::move(r));
+          },
+          [done, pending](caf::error& e) {
+            --*pending;
+            done(scim_reply::failure(e == caf::sec::request_timeout ? scim::error_code::unavailable
+                                                                    : scim::error_code::internal,
+                                     e == caf::sec::request_timeout ? "the request timed out, retry later"
+                                                                    : "internal error"));
+          });
+    },
+    [=](admin_call& call, admin_done& done) {
+      self->request(registry, timeout, std::move(call))
+        .then(
+          [done, pending](admin_reply& r) {
+            --*pending;
+            done(std::move(r));
+          },
+          [done, pending](caf::error&) {
+            --*pending;
+            done(admin_reply{500, nlohmann::json{{"error", "internal error"}, {"status", 500}}});
+          });
+    },
+  };
+}
+
+} // namespace
+
+runtime::runtime(runtime_options opts, std::unique_ptr<persistence::backend> db, const clock& time,
+                 id_source& ids, metrics::registry& metrics)
+  : opts_(std::move(opts)), db_(std::move(db)), time_(time), ids_(ids), metrics_(metrics) {
+}
+
+runtime::~runtime() {
+  stop();
+}
+
+std::string runtime::start() {
+  if (auto err = db_->migrate(); !err.empty())
+    return err;
+  std::string err;
+  auto writer_db = std::shared_ptr<persistence::writer>(db_->open_writer(err));
+  if (!writer_db)
+    return err;
+  probe_ = std::shared_ptr<persistence::reader>(db_->open_reader(err));
+  if (!probe_)
+    return err;
+  cfg_.set("scheduler.policy", opts_.scheduler_policy == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
+  cfg_.set("scheduler.max-threads", opts_.scheduler_threads);
+  cfg_.set("scheduler.max-throughput", opts_.max_throughput);
+  sys_ = std::make_unique<caf::actor_system>(cfg_);
+  ctx_ = std::make_shared<context>();
+  ctx_->options = opts_.actors;
+  ctx_->time = &time_;
+  ctx_->ids = &ids_;
+  ctx_->metrics = &metrics_;
+  writer_config wcfg{opts_.actors.max_batch, opts_.actors.max_commit_delay, &metrics_};
+  ctx_->writer = sys_->spawn(spawn_writer_behavior, writer_db, wcfg);
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, opts_.read_connections); ++i) {
+    auto rdb = std::shared_ptr<persistence::reader>(db_->open_reader(err));
+    if (!rdb)
+      return err;
+    ctx_->readers.push_back(sys_->spawn(reader_behavior, rdb));
+  }
+  registry_ = sys_->spawn(registry_behavior, ctx_, probe_->directories());
+  bridge_ = sys_->spawn(bridge_behavior, registry_, opts_.request_timeout, &pending_);
+  started_ = true;
+  return {};
+}
+
+void runtime::scim(scim_call call, scim_done done) {
+  if (!started_) {
+    done(scim_reply::failure(scim::error_code::unavailable, "the service is starting"));
+    return;
+  }
+  if (pending_.load() >= opts_.mailbox_high_water) {
+    done(scim_reply::failure(scim::error_code::unavailable, "the service is overloaded, retry later"));
+    return;
+  }
+  ++pending_;
+  caf::anon_send(bridge_, std::move(call), std::move(done));
+}
+
+void runtime::admin(admin_call call, admin_done done) {
+  if (!started_) {
+    done(admin_reply{503, nlohmann::json{{"error", "the service is starting"}, {"status", 503}}});
+    return;
+  }
+  ++pending_;
+  caf::anon_send(bridge_, std::move(call), std::move(done));
+}
+
+bool runtime::ready() const {
+  return started_.load();
+}
+
+void runtime::stop() {
+  if (!sys_)
+    return;
+  started_ = false;
+  caf::anon_send_exit(bridge_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
+  for (auto& r : ctx_->readers)
+    caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(ctx_->writer, caf::exit_reason::user_shutdown);
+  bridge_ = nullptr;
+  registry_ = nullptr;
+  ctx_->readers.clear();
+  ctx_->writer = nullptr;
+  ctx_.reset();
+  sys_.reset(); // waits for every actor to finish
+}
+
+} // namespace dirsync::actors

@@ -1,0 +1,106 @@
+#include "actors/services.hpp"
+
+#include <ctime>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+namespace dirsync::actors {
+
+clock::time_point adjustable_clock::now() const {
+  return std::chrono::system_clock::now() + std::chrono::milliseconds{offset_ms_.load()};
+}
+
+void adjustable_clock::advance(std::chrono::milliseconds by) {
+  offset_ms_ += by.count();
+}
+
+clock::time_point manual_clock::now() const {
+  return time_point{std::chrono::milliseconds{now_ms_.load()}};
+}
+
+std::int64_t manual_clock::to_ms(time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::string format_time(clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+namespace {
+
+void fill_random(unsigned char* buf, std::size_t n) {
+  // RAND_bytes only fails when the CSPRNG cannot be seeded; then no secret
+  // may be issued at all.
+  if (RAND_bytes(buf, static_cast<int>(n)) != 1)
+    std::abort();
+}
+
+} // namespace
+
+std::string random_ids::new_id() {
+  unsigned char b[16];
+  fill_random(b, sizeof b);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10)
+      out.push_back('-');
+    out.push_back(hex[b[i] >> 4]);
+    out.push_back(hex[b[i] & 0xf]);
+  }
+  return out;
+}
+
+std::string random_ids::new_secret(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  fill_random(reinterpret_cast<unsigned char*>(raw.data()), bytes);
+  static constexpr char alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  unsigned acc = 0;
+  int bits = 0;
+  for (unsigned char c : raw) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(alphabet[(acc >> bits) & 0x3f]);
+    }
+  }
+  if (bits > 0)
+    out.push_back(alphabet[(acc << (6 - bits)) & 0x3f]);
+  return out;
+}
+
+std::string sha256_hex(const std::string& secret) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_Digest(secret.data(), secret.size(), digest, &len, EVP_sha256(), nullptr);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+bool constant_time_equals(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+} // namespace dirsync::actors

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace dirsync::actors {
+
+/// The service's one source of time (O4): injected everywhere, never read
+/// from std::chrono::system_clock inside a handler.
+class clock {
+public:
+  /// Wall-clock time point.
+  using time_point = std::chrono::system_clock::time_point;
+  virtual ~clock() = default;
+  /// The current time.
+  virtual time_point now() const = 0;
+};
+
+/// The real clock, optionally moved forward by a test offset (only when the
+/// configuration enables the test clock).
+class adjustable_clock final : public clock {
+public:
+  /// Current time plus the offset.
+  time_point now() const override;
+  /// Moves time forward by `by`.
+  void advance(std::chrono::milliseconds by);
+
+private:
+  std::atomic<std::int64_t> offset_ms_{0};
+};
+
+/// A clock frozen at a time point, moved only by `advance` (tests).
+class manual_clock final : public clock {
+public:
+  /// Starts at `start`.
+  explicit manual_clock(time_point start) : now_ms_(to_ms(start)) {}
+  /// The frozen time.
+  time_point now() const override;
+  /// Moves time forward.
+  void advance(std::chrono::milliseconds by) { now_ms_ += by.count(); }
+
+private:
+  static std::int64_t to_ms(time_point t);
+  std::atomic<std::int64_t> now_ms_;
+};
+
+/// RFC 3339 UTC with milliseconds: "2026-11-29T14:58:00.123Z".
+std::string format_time(clock::time_point t);
+
+/// Source of ids and secrets: injected so tests can be deterministic.
+class id_source {
+public:
+  virtual ~id_source() = default;
+  /// A new random resource id (UUID v4 text).
+  virtual std::string new_id() = 0;
+  /// A new secret of `bytes` random bytes, URL-safe base64 without padding.
+  virtual std::string new_secret(std::size_t bytes) = 0;
+};
+
+/// ids and secrets from OpenSSL's CSPRNG.
+class random_ids final : public id_source {
+public:
+  std::string new_id() override;
+  std::string new_secret(std::size_t bytes) override;
+};
+
+/// Hex SHA-256 of a secret: how tokens and keys are stored (D5, A2).
+std::string sha256_hex(const std::string& secret);
+
+/// Constant-time comparison of two strings of equal length.
+bool constant_time_equals(const std::string& a, const std::string& b);
+
+} // namespace dirsync::actors

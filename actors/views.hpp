@@ -1,0 +1,42 @@
+#pragma once
+
+#include <string>
+
+#include "actors/protocol.hpp"
+#include "persistence/records.hpp"
+#include "persistence/store.hpp"
+#include "scim/resource.hpp"
+
+namespace dirsync::actors {
+
+/// Builds a user row from a stored-form resource (indexed columns extracted).
+persistence::user_row make_user_row(const nlohmann::json& stored, std::string id, std::string directory_id,
+                                    std::string created, std::string now, std::int64_t version);
+
+/// Builds a group row from a stored-form resource.
+persistence::group_row make_group_row(const nlohmann::json& stored, std::string id, std::string directory_id,
+                                      std::string created, std::string now, std::int64_t version);
+
+/// Renders a user (with its groups unless projected away) as a reply.
+scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
+                      const scim::projection& p, int status, const std::string& base_url);
+
+/// Renders a group (with its members unless projected away) as a reply.
+scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,
+                       const scim::projection& p, int status, const std::string& base_url);
+
+/// GET of one resource of a directory, with If-None-Match (304).
+scim_reply get_resource(persistence::reader& db, const std::string& directory_id, const scim_call& call,
+                        const std::string& base_url);
+
+/// GET of a list (filter, sort, paging, projection: S2, S3).
+scim_reply list_resources(persistence::reader& db, const std::string& directory_id, const scim_call& call,
+                          const std::string& base_url, std::int64_t max_page_size);
+
+/// True when the If-Match header admits `version` ("*" or a listed ETag).
+bool if_match_admits(const std::string& header, std::int64_t version);
+
+/// The location of a resource.
+std::string location_of(scim::resource_kind kind, const std::string& base_url, const std::string& id);
+
+} // namespace dirsync::actors

@@ -1,0 +1,119 @@
+#include "persistence/migrations.hpp"
+
+#include "persistence/sqlite.hpp"
+
+namespace dirsync::persistence {
+
+namespace {
+
+// Version 1: directories, users, groups with membership rows, admins, audit.
+constexpr const char* v1 = R"sql(
+CREATE TABLE directories(
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'draft',
+  paused INTEGER NOT NULL DEFAULT 0,
+  token_hash TEXT,
+  token_expires_at TEXT,
+  created TEXT NOT NULL,
+  last_push_at TEXT
+);
+CREATE UNIQUE INDEX directories_token ON directories(token_hash) WHERE token_hash IS NOT NULL;
+CREATE TABLE users(
+  id TEXT PRIMARY KEY,
+  directory_id TEXT,
+  user_name TEXT NOT NULL,
+  external_id TEXT,
+  display_name TEXT,
+  active INTEGER NOT NULL DEFAULT 1,
+  created TEXT NOT NULL,
+  last_modified TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  resource TEXT NOT NULL
+);
+CREATE UNIQUE INDEX users_user_name ON users(user_name COLLATE NOCASE);
+CREATE INDEX users_directory ON users(directory_id);
+CREATE INDEX users_external_id ON users(directory_id, external_id);
+CREATE TABLE groups(
+  id TEXT PRIMARY KEY,
+  directory_id TEXT,
+  display_name TEXT NOT NULL,
+  external_id TEXT,
+  created TEXT NOT NULL,
+  last_modified TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  resource TEXT NOT NULL
+);
+CREATE UNIQUE INDEX groups_display_name ON groups(directory_id, display_name COLLATE NOCASE);
+CREATE INDEX groups_external_id ON groups(directory_id, external_id);
+CREATE TABLE group_members(
+  group_id TEXT NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  PRIMARY KEY(group_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX group_members_user ON group_members(user_id);
+CREATE TABLE admins(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  created TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE TABLE admin_actions(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor_kind TEXT NOT NULL,
+  actor_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object_kind TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  details TEXT NOT NULL DEFAULT '{}',
+  result TEXT NOT NULL DEFAULT 'ok'
+);
+CREATE INDEX admin_actions_at ON admin_actions(at);
+)sql";
+
+} // namespace
+
+const std::vector<migration>& all_migrations() {
+  static const std::vector<migration> list{{1, v1}};
+  return list;
+}
+
+int schema_version(connection& c) {
+  auto* st = c.prepare("PRAGMA user_version");
+  if (st == nullptr || !st->step())
+    return -1;
+  return static_cast<int>(st->integer(0));
+}
+
+std::string migrate(connection& c, int target_version) {
+  int current = schema_version(c);
+  if (current < 0)
+    return "cannot read schema version: " + c.error_message();
+  const auto& list = all_migrations();
+  int newest = list.empty() ? 0 : list.back().version;
+  if (current > newest)
+    return "database schema version " + std::to_string(current)
+           + " is newer than this binary supports (" + std::to_string(newest) + ")";
+  for (const auto& m : list) {
+    if (m.version <= current)
+      continue;
+    if (target_version >= 0 && m.version > target_version)
+      break;
+    transaction tx{c};
+    if (!tx.ok())
+      return "cannot begin migration: " + c.error_message();
+    if (c.exec(m.sql) != SQLITE_OK)
+      return "migration " + std::to_string(m.version) + " failed: " + c.error_message();
+    if (c.exec("PRAGMA user_version = " + std::to_string(m.version)) != SQLITE_OK)
+      return "cannot record schema version: " + c.error_message();
+    if (tx.commit() != SQLITE_OK)
+      return "cannot commit migration: " + c.error_message();
+  }
+  return {};
+}
+
+} // namespace dirsync::persistence

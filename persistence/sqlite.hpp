@@ -1,0 +1,124 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+
+#include <sqlite3.h>
+
+namespace dirsync::persistence {
+
+/// A value bound to or read from a statement.
+using db_value = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
+
+/// Owns one prepared statement; reset on every `step` cycle by its user.
+class statement {
+public:
+  /// Wraps a prepared statement (takes ownership).
+  explicit statement(sqlite3_stmt* s) : stmt_(s, &sqlite3_finalize) {}
+
+  /// Resets the statement and clears its bindings.
+  void reset();
+  /// Binds a value to 1-based parameter `i`.
+  void bind(int i, const db_value& v);
+  /// Binds text (copied by SQLite).
+  void bind(int i, std::string_view text);
+  /// Binds an integer.
+  void bind(int i, std::int64_t v);
+  /// Binds NULL.
+  void bind_null(int i);
+  /// Steps once: true when a row is available, false when done; throws
+  /// nothing: errors are reported through `last_error`.
+  bool step();
+  /// The result code of the last step (SQLITE_ROW, SQLITE_DONE or an error).
+  int last_code() const noexcept { return code_; }
+  /// Column as text ("" for NULL).
+  std::string text(int col) const;
+  /// Column as optional text.
+  std::optional<std::string> opt_text(int col) const;
+  /// Column as integer.
+  std::int64_t integer(int col) const;
+  /// True if the column is NULL.
+  bool is_null(int col) const;
+  /// Raw handle.
+  sqlite3_stmt* get() const noexcept { return stmt_.get(); }
+
+private:
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt_;
+  int code_ = SQLITE_OK;
+};
+
+/// One SQLite connection with a cache of prepared statements.
+class connection {
+public:
+  /// Opens `path`; `read_only` opens with SQLITE_OPEN_READONLY.
+  /// On failure `ok()` is false and `error()` says why.
+  connection(const std::string& path, bool read_only);
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// True when the database opened.
+  bool ok() const noexcept { return db_ != nullptr && open_error_.empty(); }
+  /// Why opening failed.
+  const std::string& open_error() const noexcept { return open_error_; }
+  /// Runs SQL without results; returns the SQLite code.
+  int exec(const std::string& sql);
+  /// A cached prepared statement for `sql`, reset and ready to bind; null if
+  /// the SQL does not compile (see `error_message`).
+  statement* prepare(const std::string& sql);
+  /// The last error message of the connection.
+  std::string error_message() const;
+  /// Rows changed by the last statement.
+  std::int64_t changes() const noexcept;
+  /// Raw handle.
+  sqlite3* get() const noexcept { return db_.get(); }
+
+private:
+  std::unique_ptr<sqlite3, int (*)(sqlite3*)> db_;
+  std::string open_error_;
+  std::unordered_map<std::string, std::unique_ptr<statement>> cache_;
+};
+
+/// Rolls back unless committed (RAII, like SQLiteCpp's Transaction).
+class transaction {
+public:
+  /// Begins (IMMEDIATE) a transaction on `c`.
+  explicit transaction(connection& c);
+  /// Rolls back if neither committed nor rolled back.
+  ~transaction();
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+  /// True when BEGIN succeeded.
+  bool ok() const noexcept { return open_; }
+  /// Commits; returns the SQLite code (SQLITE_OK on success).
+  int commit();
+  /// Rolls back explicitly.
+  void rollback();
+
+private:
+  connection& c_;
+  bool open_ = false;
+};
+
+/// A named savepoint inside a transaction: rolls back to itself unless released.
+class savepoint {
+public:
+  /// Opens SAVEPOINT sp on `c`.
+  explicit savepoint(connection& c);
+  /// Rolls back to the savepoint if not released.
+  ~savepoint();
+  savepoint(const savepoint&) = delete;
+  savepoint& operator=(const savepoint&) = delete;
+  /// Keeps the changes made since the savepoint.
+  void release();
+
+private:
+  connection& c_;
+  bool open_ = false;
+};
+
+} // namespace dirsync::persistence

@@ -1,0 +1,83 @@
+#include <filesystem>
+
+#include "persistence/migrations.hpp"
+#include "persistence/sqlite_store.hpp"
+
+namespace dirsync::persistence {
+
+namespace {
+
+class sqlite_backend final : public backend {
+public:
+  explicit sqlite_backend(sqlite_options opts) : opts_(std::move(opts)) {
+  }
+
+  std::string migrate() override {
+    std::string err;
+    auto c = open(false, err);
+    if (!c)
+      return err;
+    return persistence::migrate(*c);
+  }
+
+  std::unique_ptr<writer> open_writer(std::string& error) override {
+    auto c = open(false, error);
+    if (!c)
+      return nullptr;
+    return std::make_unique<sqlite_writer>(std::move(c));
+  }
+
+  std::unique_ptr<reader> open_reader(std::string& error) override {
+    auto c = open(true, error);
+    if (!c)
+      return nullptr;
+    return std::make_unique<sqlite_reader>(std::move(c));
+  }
+
+private:
+  std::unique_ptr<connection> open(bool read_only, std::string& error) {
+    if (opts_.path.empty() || opts_.path == ":memory:") {
+      error = "storage.path must name a file";
+      return nullptr;
+    }
+    if (!read_only) {
+      auto dir = std::filesystem::path{opts_.path}.parent_path();
+      std::error_code ec;
+      if (!dir.empty())
+        std::filesystem::create_directories(dir, ec);
+      if (ec) {
+        error = "cannot create " + dir.string() + ": " + ec.message();
+        return nullptr;
+      }
+    }
+    auto c = std::make_unique<connection>(opts_.path, read_only);
+    if (!c->ok()) {
+      error = "cannot open " + opts_.path + ": " + c->open_error();
+      return nullptr;
+    }
+    sqlite3_busy_timeout(c->get(), opts_.busy_timeout_ms);
+    std::string pragmas = "PRAGMA foreign_keys = ON;";
+    if (read_only) {
+      pragmas += "PRAGMA query_only = ON;";
+    } else {
+      // WAL lets readers run beside the single writer; `synchronous` decides
+      // whether a commit survives power loss (full) or only a crash (normal).
+      pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = " + opts_.synchronous + ";";
+    }
+    if (c->exec(pragmas) != SQLITE_OK) {
+      error = "cannot configure " + opts_.path + ": " + c->error_message();
+      return nullptr;
+    }
+    return c;
+  }
+
+  sqlite_options opts_;
+};
+
+} // namespace
+
+std::unique_ptr<backend> make_sqlite_backend(const sqlite_options& opts) {
+  return std::make_unique<sqlite_backend>(opts);
+}
+
+} // namespace dirsync::persistence

@@ -1,0 +1,260 @@
+#include "persistence/sqlite_store.hpp"
+
+#include "scim/filter.hpp"
+
+namespace dirsync::persistence {
+
+namespace {
+
+constexpr const char* user_columns =
+  "id, directory_id, user_name, external_id, display_name, active, created, "
+  "last_modified, version, resource";
+constexpr const char* group_columns =
+  "id, directory_id, display_name, external_id, created, last_modified, "
+  "version, resource";
+constexpr const char* directory_columns =
+  "id, type, name, state, paused, token_hash, token_expires_at, created, "
+  "last_push_at";
+
+user_row read_user(const statement& st) {
+  user_row u;
+  u.id = st.text(0);
+  u.directory_id = st.text(1);
+  u.user_name = st.text(2);
+  u.external_id = st.opt_text(3);
+  u.display_name = st.opt_text(4);
+  u.active = st.integer(5) != 0;
+  u.created = st.text(6);
+  u.last_modified = st.text(7);
+  u.version = st.integer(8);
+  u.resource = st.text(9);
+  return u;
+}
+
+group_row read_group(const statement& st) {
+  group_row g;
+  g.id = st.text(0);
+  g.directory_id = st.text(1);
+  g.display_name = st.text(2);
+  g.external_id = st.opt_text(3);
+  g.created = st.text(4);
+  g.last_modified = st.text(5);
+  g.version = st.integer(6);
+  g.resource = st.text(7);
+  return g;
+}
+
+directory_row read_directory(const statement& st) {
+  directory_row d;
+  d.id = st.text(0);
+  d.type = st.text(1);
+  d.name = st.text(2);
+  d.state = st.text(3);
+  d.paused = st.integer(4) != 0;
+  d.token_hash = st.text(5);
+  d.token_expires_at = st.opt_text(6);
+  d.created = st.text(7);
+  d.last_push_at = st.opt_text(8);
+  return d;
+}
+
+} // namespace
+
+const scim::sql_layout& user_layout() {
+  static const scim::sql_layout layout = [] {
+    scim::sql_layout l;
+    l.table = "users";
+    l.json_column = "users.resource";
+    l.columns = {{"id", "users.id"},
+                 {"username", "users.user_name"},
+                 {"externalid", "users.external_id"},
+                 {"displayname", "users.display_name"},
+                 {"active", "users.active"},
+                 {"meta.created", "users.created"},
+                 {"meta.lastmodified", "users.last_modified"}};
+    l.side_tables = {{"groups", "group_members", "user_id", "group_id"}};
+    l.id_column = "id";
+    return l;
+  }();
+  return layout;
+}
+
+const scim::sql_layout& group_layout() {
+  static const scim::sql_layout layout = [] {
+    scim::sql_layout l;
+    l.table = "groups";
+    l.json_column = "groups.resource";
+    l.columns = {{"id", "groups.id"},
+                 {"displayname", "groups.display_name"},
+                 {"externalid", "groups.external_id"},
+                 {"meta.created", "groups.created"},
+                 {"meta.lastmodified", "groups.last_modified"}};
+    l.side_tables = {{"members", "group_members", "group_id", "user_id"}};
+    l.id_column = "id";
+    return l;
+  }();
+  return layout;
+}
+
+sqlite_reader::sqlite_reader(std::unique_ptr<connection> c) : c_(std::move(c)) {
+}
+
+std::optional<directory_row> sqlite_reader::directory_by_token_hash(const std::string& token_hash) {
+  auto* st = c_->prepare(std::string{"SELECT "} + directory_columns
+                         + " FROM directories WHERE token_hash = ?");
+  if (st == nullptr)
+    return std::nullopt;
+  st->bind(1, std::string_view{token_hash});
+  if (!st->step())
+    return std::nullopt;
+  return read_directory(*st);
+}
+
+std::optional<directory_row> sqlite_reader::directory(const std::string& id) {
+  auto* st = c_->prepare(std::string{"SELECT "} + directory_columns
+                         + " FROM directories WHERE id = ?");
+  if (st == nullptr)
+    return std::nullopt;
+  st->bind(1, std::string_view{id});
+  if (!st->step())
+    return std::nullopt;
+  return read_directory(*st);
+}
+
+std::vector<directory_row> sqlite_reader::directories() {
+  std::vector<directory_row> out;
+  auto* st = c_->prepare(std::string{"SELECT "} + directory_columns
+                         + " FROM directories ORDER BY created, id");
+  if (st == nullptr)
+    return out;
+  while (st->step())
+    out.push_back(read_directory(*st));
+  return out;
+}
+
+std::optional<user_row> sqlite_reader::user(const std::string& directory_id, const std::string& id) {
+  auto* st = c_->prepare(std::string{"SELECT "} + user_columns
+                         + " FROM users WHERE id = ? AND directory_id = ?");
+  if (st == nullptr)
+    return std::nullopt;
+  st->bind(1, std::string_view{id});
+  st->bind(2, std::string_view{directory_id});
+  if (!st->step())
+    return std::nullopt;
+  return read_user(*st);
+}
+
+std::optional<group_row> sqlite_reader::group(const std::string& directory_id, const std::string& id) {
+  auto* st = c_->prepare(std::string{"SELECT "} + group_columns
+                         + " FROM groups WHERE id = ? AND directory_id = ?");
+  if (st == nullptr)
+    return std::nullopt;
+  st->bind(1, std::string_view{id});
+  st->bind(2, std::string_view{directory_id});
+  if (!st->step())
+    return std::nullopt;
+  return read_group(*st);
+}
+
+std::vector<member_row> sqlite_reader::groups_of_user(const std::string& user_id) {
+  std::vector<member_row> out;
+  auto* st = c_->prepare("SELECT g.id, g.display_name FROM group_members m "
+                         "JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? "
+                         "ORDER BY g.rowid");
+  if (st == nullptr)
+    return out;
+  st->bind(1, std::string_view{user_id});
+  while (st->step())
+    out.push_back({st->text(0), st->text(1)});
+  return out;
+}
+
+std::vector<member_row> sqlite_reader::members_of_group(const std::string& group_id) {
+  std::vector<member_row> out;
+  auto* st = c_->prepare("SELECT u.id, u.user_name FROM group_members m "
+                         "JOIN users u ON u.id = m.user_id WHERE m.group_id = ? "
+                         "ORDER BY u.rowid");
+  if (st == nullptr)
+    return out;
+  st->bind(1, std::string_view{group_id});
+  while (st->step())
+    out.push_back({st->text(0), st->text(1)});
+  return out;
+}
+
+template <class Row, class ReadFn>
+scim::expected<page_result<Row>>
+sqlite_reader::find(const char* table, const char* columns, const scim::sql_layout& layout,
+                    scim::resource_kind kind, const std::string& directory_id,
+                    const list_query& q, ReadFn read_row) {
+  std::string where = std::string{table} + ".directory_id = ?";
+  std::vector<scim::sql_value> params{directory_id};
+  if (q.filter) {
+    auto frag = scim::to_sql(*q.filter, kind, layout);
+    if (!frag)
+      return frag.err();
+    where += " AND (" + frag->where + ")";
+    for (auto& p : frag->params)
+      params.push_back(p);
+  }
+  std::string order = std::string{table} + ".rowid";
+  if (!q.sort_by.empty()) {
+    auto expr = scim::sort_expression(q.sort_by, kind, layout);
+    if (!expr)
+      return expr.err();
+    order = *expr + (q.descending ? " DESC, " : " ASC, ") + order;
+  }
+  auto bind_all = [&](statement& st) {
+    int i = 1;
+    for (auto& p : params)
+      st.bind(i++, p);
+    return i;
+  };
+  page_result<Row> out;
+  auto* count = c_->prepare(std::string{"SELECT count(*) FROM "} + table + " WHERE " + where);
+  if (count == nullptr)
+    return scim::make_error(scim::error_code::invalid_filter, "the filter cannot be evaluated");
+  bind_all(*count);
+  if (count->step())
+    out.total = count->integer(0);
+  if (q.limit <= 0 || q.offset >= out.total)
+    return out;
+  auto* st = c_->prepare(std::string{"SELECT "} + columns + " FROM " + table + " WHERE " + where
+                         + " ORDER BY " + order + " LIMIT ? OFFSET ?");
+  if (st == nullptr)
+    return scim::make_error(scim::error_code::invalid_filter, "the filter cannot be evaluated");
+  int next = bind_all(*st);
+  st->bind(next, static_cast<std::int64_t>(q.limit));
+  st->bind(next + 1, static_cast<std::int64_t>(q.offset));
+  while (st->step())
+    out.rows.push_back(read_row(*st));
+  return out;
+}
+
+scim::expected<page_result<user_row>> sqlite_reader::find_users(const std::string& directory_id, const list_query& q) {
+  return find<user_row>("users", user_columns, user_layout(), scim::resource_kind::user,
+                        directory_id, q, read_user);
+}
+
+scim::expected<page_result<group_row>> sqlite_reader::find_groups(const std::string& directory_id, const list_query& q) {
+  return find<group_row>("groups", group_columns, group_layout(), scim::resource_kind::group,
+                         directory_id, q, read_group);
+}
+
+std::optional<admin_row> sqlite_reader::admin_by_key_hash(const std::string& key_hash) {
+  auto* st = c_->prepare("SELECT id, name, role, key_hash, created FROM admins "
+                         "WHERE key_hash = ? AND revoked_at IS NULL");
+  if (st == nullptr)
+    return std::nullopt;
+  st->bind(1, std::string_view{key_hash});
+  if (!st->step())
+    return std::nullopt;
+  return admin_row{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4)};
+}
+
+bool sqlite_reader::ping() {
+  auto* st = c_->prepare("SELECT 1");
+  return st != nullptr && st->step();
+}
+
+} // namespace dirsync::persistence

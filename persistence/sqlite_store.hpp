@@ -1,0 +1,76 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "persistence/sqlite.hpp"
+#include "persistence/store.hpp"
+
+namespace dirsync::persistence {
+
+/// How users are laid out in SQLite, for the filter translation.
+const scim::sql_layout& user_layout();
+/// How groups are laid out in SQLite, for the filter translation.
+const scim::sql_layout& group_layout();
+
+/// Reader over a read-only SQLite connection.
+class sqlite_reader final : public reader {
+public:
+  /// Takes an open read-only connection.
+  explicit sqlite_reader(std::unique_ptr<connection> c);
+  std::optional<directory_row> directory_by_token_hash(const std::string& token_hash) override;
+  std::optional<directory_row> directory(const std::string& id) override;
+  std::vector<directory_row> directories() override;
+  std::optional<user_row> user(const std::string& directory_id, const std::string& id) override;
+  std::optional<group_row> group(const std::string& directory_id, const std::string& id) override;
+  std::vector<member_row> groups_of_user(const std::string& user_id) override;
+  std::vector<member_row> members_of_group(const std::string& group_id) override;
+  scim::expected<page_result<user_row>> find_users(const std::string& directory_id, const list_query& q) override;
+  scim::expected<page_result<group_row>> find_groups(const std::string& directory_id, const list_query& q) override;
+  std::optional<admin_row> admin_by_key_hash(const std::string& key_hash) override;
+  bool ping() override;
+
+private:
+  template <class Row, class ReadFn>
+  scim::expected<page_result<Row>> find(const char* table, const char* columns, const scim::sql_layout& layout,
+                                        scim::resource_kind kind, const std::string& directory_id,
+                                        const list_query& q, ReadFn read_row);
+  std::unique_ptr<connection> c_;
+};
+
+/// Writer over the single read-write SQLite connection.
+class sqlite_writer final : public writer {
+public:
+  /// Takes the open read-write connection.
+  explicit sqlite_writer(std::unique_ptr<connection> c);
+  std::string begin_batch() override;
+  std::string commit_batch() override;
+  void rollback_batch() override;
+  void begin_op() override;
+  void end_op(bool keep) override;
+  scim::expected<scim::unit> insert_user(const user_row& u) override;
+  scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version) override;
+  scim::expected<scim::unit> delete_user(const std::string& directory_id, const std::string& id) override;
+  scim::expected<scim::unit> insert_group(const group_row& g, const std::vector<std::string>& members) override;
+  scim::expected<scim::unit> update_group(const group_row& g, std::int64_t expected_version) override;
+  scim::expected<scim::unit> change_members(const std::string& directory_id, const std::string& group_id,
+                                            const membership_change& c) override;
+  scim::expected<scim::unit> delete_group(const std::string& directory_id, const std::string& id) override;
+  scim::expected<scim::unit> insert_directory(const directory_row& d) override;
+  scim::expected<scim::unit> update_directory(const directory_row& d) override;
+  scim::expected<scim::unit> insert_admin(const admin_row& a) override;
+  scim::expected<scim::unit> append_action(const std::string& at, const std::string& actor_kind,
+                                           const std::string& actor_id, const std::string& action,
+                                           const std::string& object_kind, const std::string& object_id,
+                                           const std::string& details, const std::string& result) override;
+
+private:
+  scim::expected<scim::unit> add_member(const std::string& directory_id, const std::string& group_id,
+                                        const std::string& user_id);
+  scim::expected<scim::unit> failure(const char* what);
+  std::unique_ptr<connection> c_;
+  std::unique_ptr<transaction> tx_;
+  std::unique_ptr<savepoint> op_;
+};
+
+} // namespace dirsync::persistence

@@ -1,0 +1,334 @@
+#include "persistence/sqlite_store.hpp"
+
+namespace dirsync::persistence {
+
+namespace {
+
+using scim::error_code;
+using scim::make_error;
+using ok_t = scim::expected<scim::unit>;
+
+void bind_opt(statement& st, int i, const std::optional<std::string>& v) {
+  if (v)
+    st.bind(i, std::string_view{*v});
+  else
+    st.bind_null(i);
+}
+
+bool is_unique_violation(const connection& c) {
+  return sqlite3_extended_errcode(c.get()) == SQLITE_CONSTRAINT_UNIQUE
+         || sqlite3_extended_errcode(c.get()) == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+} // namespace
+
+sqlite_writer::sqlite_writer(std::unique_ptr<connection> c) : c_(std::move(c)) {
+}
+
+std::string sqlite_writer::begin_batch() {
+  tx_ = std::make_unique<transaction>(*c_);
+  if (!tx_->ok()) {
+    tx_.reset();
+    return "cannot begin transaction: " + c_->error_message();
+  }
+  return {};
+}
+
+std::string sqlite_writer::commit_batch() {
+  if (!tx_)
+    return "no open transaction";
+  int rc = tx_->commit();
+  if (rc != SQLITE_OK) {
+    std::string why = "commit failed: " + c_->error_message();
+    tx_.reset(); // rolls back
+    return why;
+  }
+  tx_.reset();
+  return {};
+}
+
+void sqlite_writer::rollback_batch() {
+  op_.reset();
+  tx_.reset();
+}
+
+void sqlite_writer::begin_op() {
+  op_ = std::make_unique<savepoint>(*c_);
+}
+
+void sqlite_writer::end_op(bool keep) {
+  if (op_ && keep)
+    op_->release();
+  op_.reset();
+}
+
+ok_t sqlite_writer::failure(const char* what) {
+  // The SQLite message may quote values; it is internal and never sent.
+  return make_error(error_code::internal, std::string{what} + ": " + c_->error_message());
+}
+
+ok_t sqlite_writer::insert_user(const user_row& u) {
+  auto* st = c_->prepare("INSERT INTO users(id, directory_id, user_name, external_id, display_name, "
+                         "active, created, last_modified, version, resource) "
+                         "VALUES(?,?,?,?,?,?,?,?,?,?)");
+  if (st == nullptr)
+    return failure("prepare insert user");
+  st->bind(1, std::string_view{u.id});
+  if (u.directory_id.empty())
+    st->bind_null(2);
+  else
+    st->bind(2, std::string_view{u.directory_id});
+  st->bind(3, std::string_view{u.user_name});
+  bind_opt(*st, 4, u.external_id);
+  bind_opt(*st, 5, u.display_name);
+  st->bind(6, std::int64_t{u.active ? 1 : 0});
+  st->bind(7, std::string_view{u.created});
+  st->bind(8, std::string_view{u.last_modified});
+  st->bind(9, u.version);
+  st->bind(10, std::string_view{u.resource});
+  st->step();
+  if (st->last_code() == SQLITE_DONE)
+    return scim::unit{};
+  if (is_unique_violation(*c_))
+    return make_error(error_code::uniqueness, "userName is already taken");
+  return failure("insert user");
+}
+
+ok_t sqlite_writer::update_user(const user_row& u, std::int64_t expected_version) {
+  auto* st = c_->prepare("UPDATE users SET user_name = ?, external_id = ?, display_name = ?, "
+                         "active = ?, last_modified = ?, version = ?, resource = ? "
+                         "WHERE id = ? AND directory_id = ? AND version = ?");
+  if (st == nullptr)
+    return failure("prepare update user");
+  st->bind(1, std::string_view{u.user_name});
+  bind_opt(*st, 2, u.external_id);
+  bind_opt(*st, 3, u.display_name);
+  st->bind(4, std::int64_t{u.active ? 1 : 0});
+  st->bind(5, std::string_view{u.last_modified});
+  st->bind(6, u.version);
+  st->bind(7, std::string_view{u.resource});
+  st->bind(8, std::string_view{u.id});
+  st->bind(9, std::string_view{u.directory_id});
+  st->bind(10, expected_version);
+  st->step();
+  if (st->last_code() != SQLITE_DONE) {
+    if (is_unique_violation(*c_))
+      return make_error(error_code::uniqueness, "userName is already taken");
+    return failure("update user");
+  }
+  if (c_->changes() == 0)
+    return make_error(error_code::precondition_failed, "the user changed concurrently");
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::delete_user(const std::string& directory_id, const std::string& id) {
+  auto* st = c_->prepare("DELETE FROM users WHERE id = ? AND directory_id = ?");
+  if (st == nullptr)
+    return failure("prepare delete user");
+  st->bind(1, std::string_view{id});
+  st->bind(2, std::string_view{directory_id});
+  st->step();
+  if (st->last_code() != SQLITE_DONE)
+    return failure("delete user");
+  if (c_->changes() == 0)
+    return make_error(error_code::not_found, "no such user");
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::add_member(const std::string& directory_id, const std::string& group_id,
+                               const std::string& user_id) {
+  // Only users of the group's own directory may join it (G4).
+  auto* st = c_->prepare("INSERT OR IGNORE INTO group_members(group_id, user_id) "
+                         "SELECT ?, id FROM users WHERE id = ? AND directory_id = ?");
+  if (st == nullptr)
+    return failure("prepare add member");
+  st->bind(1, std::string_view{group_id});
+  st->bind(2, std::string_view{user_id});
+  st->bind(3, std::string_view{directory_id});
+  st->step();
+  if (st->last_code() != SQLITE_DONE)
+    return failure("add member");
+  if (c_->changes() == 1)
+    return scim::unit{};
+  auto* known = c_->prepare("SELECT 1 FROM users WHERE id = ? AND directory_id = ?");
+  if (known == nullptr)
+    return failure("prepare member check");
+  known->bind(1, std::string_view{user_id});
+  known->bind(2, std::string_view{directory_id});
+  if (known->step())
+    return scim::unit{}; // already a member: a no-op
+  return make_error(error_code::invalid_value,
+                    "member '" + user_id + "' is not a user of this directory");
+}
+
+ok_t sqlite_writer::insert_group(const group_row& g, const std::vector<std::string>& members) {
+  auto* st = c_->prepare("INSERT INTO groups(id, directory_id, display_name, external_id, created, "
+                         "last_modified, version, resource) VALUES(?,?,?,?,?,?,?,?)");
+  if (st == nullptr)
+    return failure("prepare insert group");
+  st->bind(1, std::string_view{g.id});
+  st->bind(2, std::string_view{g.directory_id});
+  st->bind(3, std::string_view{g.display_name});
+  bind_opt(*st, 4, g.external_id);
+  st->bind(5, std::string_view{g.created});
+  st->bind(6, std::string_view{g.last_modified});
+  st->bind(7, g.version);
+  st->bind(8, std::string_view{g.resource});
+  st->step();
+  if (st->last_code() != SQLITE_DONE) {
+    if (is_unique_violation(*c_))
+      return make_error(error_code::uniqueness, "a group with this displayName already exists");
+    return failure("insert group");
+  }
+  for (const auto& m : members)
+    if (auto r = add_member(g.directory_id, g.id, m); !r)
+      return r;
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::update_group(const group_row& g, std::int64_t expected_version) {
+  auto* st = c_->prepare("UPDATE groups SET display_name = ?, external_id = ?, last_modified = ?, "
+                         "version = ?, resource = ? WHERE id = ? AND directory_id = ? AND version = ?");
+  if (st == nullptr)
+    return failure("prepare update group");
+  st->bind(1, std::string_view{g.display_name});
+  bind_opt(*st, 2, g.external_id);
+  st->bind(3, std::string_view{g.last_modified});
+  st->bind(4, g.version);
+  st->bind(5, std::string_view{g.resource});
+  st->bind(6, std::string_view{g.id});
+  st->bind(7, std::string_view{g.directory_id});
+  st->bind(8, expected_version);
+  st->step();
+  if (st->last_code() != SQLITE_DONE) {
+    if (is_unique_violation(*c_))
+      return make_error(error_code::uniqueness, "a group with this displayName already exists");
+    return failure("update group");
+  }
+  if (c_->changes() == 0)
+    return make_error(error_code::precondition_failed, "the group changed concurrently");
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::change_members(const std::string& directory_id, const std::string& group_id,
+                                   const membership_change& c) {
+  if (c.replace_all) {
+    auto* st = c_->prepare("DELETE FROM group_members WHERE group_id = ?");
+    if (st == nullptr)
+      return failure("prepare clear members");
+    st->bind(1, std::string_view{group_id});
+    st->step();
+    if (st->last_code() != SQLITE_DONE)
+      return failure("clear members");
+  }
+  for (const auto& id : c.remove) {
+    auto* st = c_->prepare("DELETE FROM group_members WHERE group_id = ? AND user_id = ?");
+    if (st == nullptr)
+      return failure("prepare remove member");
+    st->bind(1, std::string_view{group_id});
+    st->bind(2, std::string_view{id});
+    st->step();
+    if (st->last_code() != SQLITE_DONE)
+      return failure("remove member");
+  }
+  for (const auto& id : c.add)
+    if (auto r = add_member(directory_id, group_id, id); !r)
+      return r;
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::delete_group(const std::string& directory_id, const std::string& id) {
+  auto* st = c_->prepare("DELETE FROM groups WHERE id = ? AND directory_id = ?");
+  if (st == nullptr)
+    return failure("prepare delete group");
+  st->bind(1, std::string_view{id});
+  st->bind(2, std::string_view{directory_id});
+  st->step();
+  if (st->last_code() != SQLITE_DONE)
+    return failure("delete group");
+  if (c_->changes() == 0)
+    return make_error(error_code::not_found, "no such group");
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::insert_directory(const directory_row& d) {
+  auto* st = c_->prepare("INSERT INTO directories(id, type, name, state, paused, token_hash, "
+                         "token_expires_at, created, last_push_at) VALUES(?,?,?,?,?,?,?,?,?)");
+  if (st == nullptr)
+    return failure("prepare insert directory");
+  st->bind(1, std::string_view{d.id});
+  st->bind(2, std::string_view{d.type});
+  st->bind(3, std::string_view{d.name});
+  st->bind(4, std::string_view{d.state});
+  st->bind(5, std::int64_t{d.paused ? 1 : 0});
+  if (d.token_hash.empty())
+    st->bind_null(6);
+  else
+    st->bind(6, std::string_view{d.token_hash});
+  bind_opt(*st, 7, d.token_expires_at);
+  st->bind(8, std::string_view{d.created});
+  bind_opt(*st, 9, d.last_push_at);
+  st->step();
+  if (st->last_code() != SQLITE_DONE)
+    return failure("insert directory");
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::update_directory(const directory_row& d) {
+  auto* st = c_->prepare("UPDATE directories SET type = ?, name = ?, state = ?, paused = ?, "
+                         "token_hash = ?, token_expires_at = ?, last_push_at = ? WHERE id = ?");
+  if (st == nullptr)
+    return failure("prepare update directory");
+  st->bind(1, std::string_view{d.type});
+  st->bind(2, std::string_view{d.name});
+  st->bind(3, std::string_view{d.state});
+  st->bind(4, std::int64_t{d.paused ? 1 : 0});
+  if (d.token_hash.empty())
+    st->bind_null(5);
+  else
+    st->bind(5, std::string_view{d.token_hash});
+  bind_opt(*st, 6, d.token_expires_at);
+  bind_opt(*st, 7, d.last_push_at);
+  st->bind(8, std::string_view{d.id});
+  st->step();
+  if (st->last_code() != SQLITE_DONE)
+    return failure("update directory");
+  if (c_->changes() == 0)
+    return make_error(error_code::not_found, "no such directory");
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::insert_admin(const admin_row& a) {
+  auto* st = c_->prepare("INSERT INTO admins(id, name, role, key_hash, created) VALUES(?,?,?,?,?)");
+  if (st == nullptr)
+    return failure("prepare insert admin");
+  st->bind(1, std::string_view{a.id});
+  st->bind(2, std::string_view{a.name});
+  st->bind(3, std::string_view{a.role});
+  st->bind(4, std::string_view{a.key_hash});
+  st->bind(5, std::string_view{a.created});
+  st->step();
+  if (st->last_code() != SQLITE_DONE)
+    return failure("insert admin");
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::append_action(const std::string& at, const std::string& actor_kind,
+                                  const std::string& actor_id, const std::string& action,
+                                  const std::string& object_kind, const std::string& object_id,
+                                  const std::string& details, const std::string& result) {
+  auto* st = c_->prepare("INSERT INTO admin_actions(at, actor_kind, actor_id, action, object_kind, "
+                         "object_id, details, result) VALUES(?,?,?,?,?,?,?,?)");
+  if (st == nullptr)
+    return failure("prepare append action");
+  const std::string* values[] = {&at, &actor_kind, &actor_id, &action,
+                                 &object_kind, &object_id, &details, &result};
+  for (int i = 0; i < 8; ++i)
+    st->bind(i + 1, std::string_view{*values[i]});
+  st->step();
+  if (st->last_code() != SQLITE_DONE)
+    return failure("append action");
+  return scim::unit{};
+}
+
+} // namespace dirsync::persistence

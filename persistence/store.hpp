@@ -1,0 +1,127 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "persistence/records.hpp"
+#include "scim/expected.hpp"
+#include "scim/filter.hpp"
+
+namespace dirsync::persistence {
+
+/// A list request after parsing: filter, order and window.
+struct list_query {
+  scim::filter_ptr filter;    ///< Null = all.
+  std::string sort_by;        ///< Empty = stable insertion order.
+  bool descending = false;    ///< sortOrder=descending.
+  std::int64_t offset = 0;    ///< startIndex - 1.
+  std::int64_t limit = 100;   ///< count.
+};
+
+/// Read-only access (one per reader actor). Every lookup is scoped by
+/// directory id, so one directory can never see another's objects (S9).
+class reader {
+public:
+  virtual ~reader() = default;
+  /// The directory whose active token hashes to `token_hash`.
+  virtual std::optional<directory_row> directory_by_token_hash(const std::string& token_hash) = 0;
+  /// One directory by id.
+  virtual std::optional<directory_row> directory(const std::string& id) = 0;
+  /// All directories.
+  virtual std::vector<directory_row> directories() = 0;
+  /// A user of `directory_id`.
+  virtual std::optional<user_row> user(const std::string& directory_id, const std::string& id) = 0;
+  /// A group of `directory_id`.
+  virtual std::optional<group_row> group(const std::string& directory_id, const std::string& id) = 0;
+  /// The groups a user belongs to (for the readOnly `groups` attribute).
+  virtual std::vector<member_row> groups_of_user(const std::string& user_id) = 0;
+  /// The members of a group, in a stable order.
+  virtual std::vector<member_row> members_of_group(const std::string& group_id) = 0;
+  /// Users of a directory matching a query. Errors: invalid_filter, invalid_path.
+  virtual scim::expected<page_result<user_row>> find_users(const std::string& directory_id, const list_query& q) = 0;
+  /// Groups of a directory matching a query.
+  virtual scim::expected<page_result<group_row>> find_groups(const std::string& directory_id, const list_query& q) = 0;
+  /// An admin by key hash (revoked ones excluded).
+  virtual std::optional<admin_row> admin_by_key_hash(const std::string& key_hash) = 0;
+  /// True when the database answers a trivial query (readiness).
+  virtual bool ping() = 0;
+};
+
+/// Membership change of one group, applied in O(members changed).
+struct membership_change {
+  std::vector<std::string> add;     ///< User ids to add (no-op if present).
+  std::vector<std::string> remove;  ///< User ids to remove (no-op if absent).
+  bool replace_all = false;         ///< Drop every member first.
+};
+
+/// The single write connection, owned by the writer actor. Operations run
+/// inside `begin_batch` / `commit_batch`; each in its own savepoint so one
+/// failed operation does not undo the others of its batch.
+class writer {
+public:
+  virtual ~writer() = default;
+  /// Starts a group-commit transaction. Empty string on success.
+  virtual std::string begin_batch() = 0;
+  /// Commits it durably. Empty string on success.
+  virtual std::string commit_batch() = 0;
+  /// Abandons it.
+  virtual void rollback_batch() = 0;
+  /// Opens a savepoint for one operation.
+  virtual void begin_op() = 0;
+  /// Closes it: keeps (`keep`) or rolls back the operation's changes.
+  virtual void end_op(bool keep) = 0;
+
+  /// Inserts a user. Errors: uniqueness (userName taken, U1).
+  virtual scim::expected<scim::unit> insert_user(const user_row& u) = 0;
+  /// Replaces a user's columns and resource if its version is
+  /// `expected_version`. Errors: not_found, uniqueness, precondition_failed.
+  virtual scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version) = 0;
+  /// Deletes a user and its memberships. Errors: not_found.
+  virtual scim::expected<scim::unit> delete_user(const std::string& directory_id, const std::string& id) = 0;
+  /// Inserts a group with its members (users of the same directory, G4).
+  virtual scim::expected<scim::unit> insert_group(const group_row& g, const std::vector<std::string>& members) = 0;
+  /// Replaces a group's columns (not members) if at `expected_version`.
+  virtual scim::expected<scim::unit> update_group(const group_row& g, std::int64_t expected_version) = 0;
+  /// Applies a membership change to a group of `directory_id`.
+  virtual scim::expected<scim::unit> change_members(const std::string& directory_id, const std::string& group_id, const membership_change& c) = 0;
+  /// Deletes a group and its membership rows, never its users (G7).
+  virtual scim::expected<scim::unit> delete_group(const std::string& directory_id, const std::string& id) = 0;
+  /// Inserts a directory.
+  virtual scim::expected<scim::unit> insert_directory(const directory_row& d) = 0;
+  /// Replaces a directory's row.
+  virtual scim::expected<scim::unit> update_directory(const directory_row& d) = 0;
+  /// Inserts an admin.
+  virtual scim::expected<scim::unit> insert_admin(const admin_row& a) = 0;
+  /// Appends an audit record (L1); `details` is JSON text without secrets.
+  virtual scim::expected<scim::unit> append_action(const std::string& at, const std::string& actor_kind,
+                                                   const std::string& actor_id, const std::string& action,
+                                                   const std::string& object_kind, const std::string& object_id,
+                                                   const std::string& details, const std::string& result) = 0;
+};
+
+/// A storage back end: SQLite today; a PostgreSQL one implements the same.
+class backend {
+public:
+  virtual ~backend() = default;
+  /// Applies pending migrations. Empty string on success.
+  virtual std::string migrate() = 0;
+  /// Opens the single writer.
+  virtual std::unique_ptr<writer> open_writer(std::string& error) = 0;
+  /// Opens a reader.
+  virtual std::unique_ptr<reader> open_reader(std::string& error) = 0;
+};
+
+/// Options of the SQLite back end.
+struct sqlite_options {
+  std::string path;                 ///< Database file (":memory:" is refused: readers need a file).
+  std::string synchronous = "full"; ///< full, normal or off.
+  int busy_timeout_ms = 5000;       ///< Wait for locks this long.
+};
+
+/// Creates the SQLite back end (WAL, foreign keys on, versioned migrations).
+std::unique_ptr<backend> make_sqlite_backend(const sqlite_options& opts);
+
+} // namespace dirsync::persistence
