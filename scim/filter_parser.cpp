@@ -54,8 +54,10 @@ public:
     auto f = parse_or(false);
     if (!ok())
       return err_;
-    if (peek().kind != tok::end)
-      return fail(peek().pos, "unexpected text after the end of the filter");
+    if (peek().kind != tok::end) {
+      fail(peek().pos, "unexpected text after the end of the filter");
+      return err_;
+    }
     return f;
   }
 

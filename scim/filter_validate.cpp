@@ -178,7 +178,7 @@ std::string format_date_time(std::int64_t micros) {
   std::int64_t y;
   unsigned m, d;
   civil_from_days(days, y, m, d);
-  char buf[40];
+  char buf[96];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y), m, d,
                 static_cast<long long>(rem / 3600000), static_cast<long long>(rem / 60000 % 60),
                 static_cast<long long>(rem / 1000 % 60), static_cast<long long>(rem % 1000));
