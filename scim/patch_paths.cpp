@@ -39,16 +39,23 @@ void merge_into(json& target, const json& patch) {
     target[k] = v;
 }
 
+bool is_primary(const json& e) {
+  if (!e.is_object())
+    return false;
+  auto it = e.find("primary");
+  return it != e.end() && it->is_boolean() && it->get<bool>();
+}
+
 // At most one primary: a value just set primary clears it on the others.
 void settle_primary(json& arr, const std::vector<std::size_t>& touched) {
   std::size_t winner = arr.size();
   for (auto i : touched)
-    if (i < arr.size() && arr[i].is_object() && arr[i].value("primary", false) == true)
+    if (i < arr.size() && is_primary(arr[i]))
       winner = i;
   if (winner == arr.size())
     return;
   for (std::size_t i = 0; i < arr.size(); ++i)
-    if (i != winner && arr[i].is_object() && arr[i].value("primary", false) == true)
+    if (i != winner && is_primary(arr[i]))
       arr[i]["primary"] = false;
 }
 

@@ -312,7 +312,8 @@ expected<json> coerce_value(const attribute& attr, const json& v, std::string_vi
       return c.err();
     if (c->is_null() || std::find(out.begin(), out.end(), c.value()) != out.end())
       continue; // unassigned or an exact duplicate
-    if (c->is_object() && c->value("primary", false) == true)
+    if (auto p = c->is_object() ? c->find("primary") : c->end();
+        c->is_object() && p != c->end() && p->is_boolean() && p->get<bool>())
       ++primaries;
     out.push_back(std::move(c.value()));
   }

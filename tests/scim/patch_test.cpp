@@ -114,7 +114,7 @@ TEST_CASE("patch: without a path the value is an object of attributes", "[patch]
   CHECK(rep["title"] == "T");
 
   // Unknown, readOnly and never-stored keys are ignored.
-  auto ign = run(user(), op(R"({"op":"replace","value":{"id":"x","meta":{},"groups":[],"password":"p","costCenter":1}})"));
+  auto ign = run(user(), op(R"({"op":"replace","value":{"id":"x","meta":{},"groups":[],"password":"p","favouriteColour":1}})"));
   REQUIRE(ign);
   CHECK_FALSE(ign->changed);
   CHECK(ign->resource == user());
@@ -137,6 +137,12 @@ TEST_CASE("patch: enterprise extension paths", "[patch]") {
   CHECK(patched(nested, op(R"({"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value","value":"m2"})"))
             [ent]["manager"]["value"] == "m2");
   CHECK(patched(user(), op(R"({"op":"replace","value":{")" + dept + R"(":"HR"}})"))[ent]["department"] == "HR");
+  // The extension URN alone as a path.
+  auto whole = patched(user(), op(R"({"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+                                     "value":{"division":"D"}})"));
+  CHECK(whole[ent] == parse(R"({"division":"D"})"));
+  CHECK(patched(whole, op(R"({"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"})")) ==
+        user());
 }
 
 TEST_CASE("patch: multi-valued attributes", "[patch]") {

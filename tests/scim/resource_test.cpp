@@ -140,19 +140,25 @@ TEST_CASE("normalize: required attributes and value types", "[resource]") {
 }
 
 TEST_CASE("coerce: integers, decimals and dateTime", "[resource]") {
-  attribute when{"when", attr_type::date_time};
+  auto make = [](const char* name, attr_type type) {
+    attribute a;
+    a.name = name;
+    a.type = type;
+    return a;
+  };
+  attribute when = make("when", attr_type::date_time);
   CHECK(coerce_value(when, "2024-02-29T12:30:00Z", "when"));
   CHECK(coerce_value(when, "2024-02-29T12:30:00.123+01:00", "when"));
   CHECK(coerce_value(when, "2024-02-29T12:30:00", "when"));
   CHECK_FALSE(coerce_value(when, "2024-13-01T00:00:00Z", "when"));
   CHECK_FALSE(coerce_value(when, "yesterday", "when"));
   CHECK_FALSE(coerce_value(when, 5, "when"));
-  attribute count{"count", attr_type::integer};
+  attribute count = make("count", attr_type::integer);
   CHECK(coerce_value(count, 5, "count").value() == 5);
   CHECK(coerce_value(count, 5.0, "count").value() == 5);
   CHECK_FALSE(coerce_value(count, 5.5, "count"));
   CHECK_FALSE(coerce_value(count, "5", "count"));
-  attribute ratio{"ratio", attr_type::decimal};
+  attribute ratio = make("ratio", attr_type::decimal);
   CHECK(coerce_value(ratio, 0.5, "ratio").value() == 0.5);
   CHECK(coerce_value(ratio, json(), "ratio").value().is_null());
 }

@@ -83,7 +83,7 @@ TEST_CASE("projection: wants_members and unknown names", "[resource]") {
   CHECK_FALSE(wants_members(resource_kind::user, proj(resource_kind::user, "userName", "")));
 
   // Unknown attributes are ignored; malformed names are refused.
-  CHECK(proj(resource_kind::user, "costCenter,userName", "").attributes.size() == 1);
+  CHECK(proj(resource_kind::user, "favouriteColour,userName", "").attributes.size() == 1);
   auto bad = parse_projection(resource_kind::user, "emails[type eq \"work\"]", "");
   REQUIRE_FALSE(bad);
   CHECK(bad.err().code == error_code::invalid_value);
