@@ -2,6 +2,7 @@
 #include "scim/discovery.hpp"
 
 #include <string>
+#include <vector>
 
 #include "scim/resource.hpp"
 
