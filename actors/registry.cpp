@@ -56,7 +56,8 @@ void registry_state::upsert(self_ptr self, persistence::directory_row row) {
   auto i = by_id.find(row.id);
   if (i == by_id.end()) {
     auto handle = self->spawn(directory_behavior, ctx, row);
-    by_id.emplace(row.id, known{std::move(row), std::move(handle)});
+    auto id = row.id;
+    by_id.emplace(std::move(id), known{std::move(row), std::move(handle)});
     return;
   }
   i->second.row = row;

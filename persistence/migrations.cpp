@@ -83,7 +83,7 @@ const std::vector<migration>& all_migrations() {
 }
 
 int schema_version(connection& c) {
-  auto* st = c.prepare("PRAGMA user_version");
+  auto st = c.prepare("PRAGMA user_version");
   if (st == nullptr || !st->step())
     return -1;
   return static_cast<int>(st->integer(0));

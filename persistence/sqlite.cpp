@@ -77,24 +77,25 @@ int connection::exec(const std::string& sql) {
   return sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr);
 }
 
-statement* connection::prepare(const std::string& sql) {
+lease connection::prepare(const std::string& sql) {
   if (auto i = cache_.find(sql); i != cache_.end()) {
     i->second->reset();
-    return i->second.get();
+    return lease{i->second.get()};
   }
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v3(db_.get(), sql.c_str(), static_cast<int>(sql.size()),
                          SQLITE_PREPARE_PERSISTENT, &raw, nullptr)
       != SQLITE_OK) {
     sqlite3_finalize(raw);
-    return nullptr;
+    return lease{nullptr};
   }
-  // Bound the cache: ad-hoc filter queries vary; keep the hot ones.
-  if (cache_.size() > 512)
-    cache_.clear();
+  // Bound the cache: ad-hoc filter queries vary; past the bound a statement
+  // lives only as long as its lease (cached ones may be lent right now).
+  if (cache_.size() >= 512)
+    return lease{std::make_unique<statement>(raw)};
   auto& slot = cache_[sql];
   slot = std::make_unique<statement>(raw);
-  return slot.get();
+  return lease{slot.get()};
 }
 
 std::string connection::error_message() const {

@@ -52,6 +52,37 @@ private:
   int code_ = SQLITE_OK;
 };
 
+/// A cached statement lent out by `connection::prepare`; reset when the lease
+/// ends, so no statement keeps a read snapshot open or blocks a COMMIT.
+class lease {
+public:
+  /// Lends `s` (may be null when preparing failed).
+  explicit lease(statement* s) : s_(s) {}
+  /// Owns an uncached statement for the lease's lifetime.
+  explicit lease(std::unique_ptr<statement> owned) : s_(owned.get()), owned_(std::move(owned)) {}
+  lease(lease&& other) noexcept : s_(other.s_), owned_(std::move(other.owned_)) { other.s_ = nullptr; }
+  lease(const lease&) = delete;
+  lease& operator=(const lease&) = delete;
+  lease& operator=(lease&&) = delete;
+  /// Resets the statement.
+  ~lease() {
+    if (s_)
+      s_->reset();
+  }
+  /// Access to the statement.
+  statement* operator->() const noexcept { return s_; }
+  /// Access to the statement.
+  statement& operator*() const noexcept { return *s_; }
+  /// True when preparing failed.
+  bool operator==(std::nullptr_t) const noexcept { return s_ == nullptr; }
+  /// True when preparing succeeded.
+  bool operator!=(std::nullptr_t) const noexcept { return s_ != nullptr; }
+
+private:
+  statement* s_;
+  std::unique_ptr<statement> owned_;
+};
+
 /// One SQLite connection with a cache of prepared statements.
 class connection {
 public:
@@ -69,7 +100,7 @@ public:
   int exec(const std::string& sql);
   /// A cached prepared statement for `sql`, reset and ready to bind; null if
   /// the SQL does not compile (see `error_message`).
-  statement* prepare(const std::string& sql);
+  lease prepare(const std::string& sql);
   /// The last error message of the connection.
   std::string error_message() const;
   /// Rows changed by the last statement.

@@ -100,7 +100,7 @@ sqlite_reader::sqlite_reader(std::unique_ptr<connection> c) : c_(std::move(c)) {
 }
 
 std::optional<directory_row> sqlite_reader::directory_by_token_hash(const std::string& token_hash) {
-  auto* st = c_->prepare(std::string{"SELECT "} + directory_columns
+  auto st = c_->prepare(std::string{"SELECT "} + directory_columns
                          + " FROM directories WHERE token_hash = ?");
   if (st == nullptr)
     return std::nullopt;
@@ -111,7 +111,7 @@ std::optional<directory_row> sqlite_reader::directory_by_token_hash(const std::s
 }
 
 std::optional<directory_row> sqlite_reader::directory(const std::string& id) {
-  auto* st = c_->prepare(std::string{"SELECT "} + directory_columns
+  auto st = c_->prepare(std::string{"SELECT "} + directory_columns
                          + " FROM directories WHERE id = ?");
   if (st == nullptr)
     return std::nullopt;
@@ -123,7 +123,7 @@ std::optional<directory_row> sqlite_reader::directory(const std::string& id) {
 
 std::vector<directory_row> sqlite_reader::directories() {
   std::vector<directory_row> out;
-  auto* st = c_->prepare(std::string{"SELECT "} + directory_columns
+  auto st = c_->prepare(std::string{"SELECT "} + directory_columns
                          + " FROM directories ORDER BY created, id");
   if (st == nullptr)
     return out;
@@ -133,7 +133,7 @@ std::vector<directory_row> sqlite_reader::directories() {
 }
 
 std::optional<user_row> sqlite_reader::user(const std::string& directory_id, const std::string& id) {
-  auto* st = c_->prepare(std::string{"SELECT "} + user_columns
+  auto st = c_->prepare(std::string{"SELECT "} + user_columns
                          + " FROM users WHERE id = ? AND directory_id = ?");
   if (st == nullptr)
     return std::nullopt;
@@ -145,7 +145,7 @@ std::optional<user_row> sqlite_reader::user(const std::string& directory_id, con
 }
 
 std::optional<group_row> sqlite_reader::group(const std::string& directory_id, const std::string& id) {
-  auto* st = c_->prepare(std::string{"SELECT "} + group_columns
+  auto st = c_->prepare(std::string{"SELECT "} + group_columns
                          + " FROM groups WHERE id = ? AND directory_id = ?");
   if (st == nullptr)
     return std::nullopt;
@@ -158,7 +158,7 @@ std::optional<group_row> sqlite_reader::group(const std::string& directory_id, c
 
 std::vector<member_row> sqlite_reader::groups_of_user(const std::string& user_id) {
   std::vector<member_row> out;
-  auto* st = c_->prepare("SELECT g.id, g.display_name FROM group_members m "
+  auto st = c_->prepare("SELECT g.id, g.display_name FROM group_members m "
                          "JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? "
                          "ORDER BY g.rowid");
   if (st == nullptr)
@@ -171,7 +171,7 @@ std::vector<member_row> sqlite_reader::groups_of_user(const std::string& user_id
 
 std::vector<member_row> sqlite_reader::members_of_group(const std::string& group_id) {
   std::vector<member_row> out;
-  auto* st = c_->prepare("SELECT u.id, u.user_name FROM group_members m "
+  auto st = c_->prepare("SELECT u.id, u.user_name FROM group_members m "
                          "JOIN users u ON u.id = m.user_id WHERE m.group_id = ? "
                          "ORDER BY u.rowid");
   if (st == nullptr)
@@ -211,7 +211,7 @@ sqlite_reader::find(const char* table, const char* columns, const scim::sql_layo
     return i;
   };
   page_result<Row> out;
-  auto* count = c_->prepare(std::string{"SELECT count(*) FROM "} + table + " WHERE " + where);
+  auto count = c_->prepare(std::string{"SELECT count(*) FROM "} + table + " WHERE " + where);
   if (count == nullptr)
     return scim::make_error(scim::error_code::invalid_filter, "the filter cannot be evaluated");
   bind_all(*count);
@@ -219,7 +219,7 @@ sqlite_reader::find(const char* table, const char* columns, const scim::sql_layo
     out.total = count->integer(0);
   if (q.limit <= 0 || q.offset >= out.total)
     return out;
-  auto* st = c_->prepare(std::string{"SELECT "} + columns + " FROM " + table + " WHERE " + where
+  auto st = c_->prepare(std::string{"SELECT "} + columns + " FROM " + table + " WHERE " + where
                          + " ORDER BY " + order + " LIMIT ? OFFSET ?");
   if (st == nullptr)
     return scim::make_error(scim::error_code::invalid_filter, "the filter cannot be evaluated");
@@ -242,7 +242,7 @@ scim::expected<page_result<group_row>> sqlite_reader::find_groups(const std::str
 }
 
 std::optional<admin_row> sqlite_reader::admin_by_key_hash(const std::string& key_hash) {
-  auto* st = c_->prepare("SELECT id, name, role, key_hash, created FROM admins "
+  auto st = c_->prepare("SELECT id, name, role, key_hash, created FROM admins "
                          "WHERE key_hash = ? AND revoked_at IS NULL");
   if (st == nullptr)
     return std::nullopt;
@@ -253,7 +253,7 @@ std::optional<admin_row> sqlite_reader::admin_by_key_hash(const std::string& key
 }
 
 bool sqlite_reader::ping() {
-  auto* st = c_->prepare("SELECT 1");
+  auto st = c_->prepare("SELECT 1");
   return st != nullptr && st->step();
 }
 

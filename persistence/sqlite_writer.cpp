@@ -68,7 +68,7 @@ ok_t sqlite_writer::failure(const char* what) {
 }
 
 ok_t sqlite_writer::insert_user(const user_row& u) {
-  auto* st = c_->prepare("INSERT INTO users(id, directory_id, user_name, external_id, display_name, "
+  auto st = c_->prepare("INSERT INTO users(id, directory_id, user_name, external_id, display_name, "
                          "active, created, last_modified, version, resource) "
                          "VALUES(?,?,?,?,?,?,?,?,?,?)");
   if (st == nullptr)
@@ -95,7 +95,7 @@ ok_t sqlite_writer::insert_user(const user_row& u) {
 }
 
 ok_t sqlite_writer::update_user(const user_row& u, std::int64_t expected_version) {
-  auto* st = c_->prepare("UPDATE users SET user_name = ?, external_id = ?, display_name = ?, "
+  auto st = c_->prepare("UPDATE users SET user_name = ?, external_id = ?, display_name = ?, "
                          "active = ?, last_modified = ?, version = ?, resource = ? "
                          "WHERE id = ? AND directory_id = ? AND version = ?");
   if (st == nullptr)
@@ -122,7 +122,7 @@ ok_t sqlite_writer::update_user(const user_row& u, std::int64_t expected_version
 }
 
 ok_t sqlite_writer::delete_user(const std::string& directory_id, const std::string& id) {
-  auto* st = c_->prepare("DELETE FROM users WHERE id = ? AND directory_id = ?");
+  auto st = c_->prepare("DELETE FROM users WHERE id = ? AND directory_id = ?");
   if (st == nullptr)
     return failure("prepare delete user");
   st->bind(1, std::string_view{id});
@@ -138,7 +138,7 @@ ok_t sqlite_writer::delete_user(const std::string& directory_id, const std::stri
 ok_t sqlite_writer::add_member(const std::string& directory_id, const std::string& group_id,
                                const std::string& user_id) {
   // Only users of the group's own directory may join it (G4).
-  auto* st = c_->prepare("INSERT OR IGNORE INTO group_members(group_id, user_id) "
+  auto st = c_->prepare("INSERT OR IGNORE INTO group_members(group_id, user_id) "
                          "SELECT ?, id FROM users WHERE id = ? AND directory_id = ?");
   if (st == nullptr)
     return failure("prepare add member");
@@ -150,7 +150,7 @@ ok_t sqlite_writer::add_member(const std::string& directory_id, const std::strin
     return failure("add member");
   if (c_->changes() == 1)
     return scim::unit{};
-  auto* known = c_->prepare("SELECT 1 FROM users WHERE id = ? AND directory_id = ?");
+  auto known = c_->prepare("SELECT 1 FROM users WHERE id = ? AND directory_id = ?");
   if (known == nullptr)
     return failure("prepare member check");
   known->bind(1, std::string_view{user_id});
@@ -162,7 +162,7 @@ ok_t sqlite_writer::add_member(const std::string& directory_id, const std::strin
 }
 
 ok_t sqlite_writer::insert_group(const group_row& g, const std::vector<std::string>& members) {
-  auto* st = c_->prepare("INSERT INTO groups(id, directory_id, display_name, external_id, created, "
+  auto st = c_->prepare("INSERT INTO groups(id, directory_id, display_name, external_id, created, "
                          "last_modified, version, resource) VALUES(?,?,?,?,?,?,?,?)");
   if (st == nullptr)
     return failure("prepare insert group");
@@ -187,7 +187,7 @@ ok_t sqlite_writer::insert_group(const group_row& g, const std::vector<std::stri
 }
 
 ok_t sqlite_writer::update_group(const group_row& g, std::int64_t expected_version) {
-  auto* st = c_->prepare("UPDATE groups SET display_name = ?, external_id = ?, last_modified = ?, "
+  auto st = c_->prepare("UPDATE groups SET display_name = ?, external_id = ?, last_modified = ?, "
                          "version = ?, resource = ? WHERE id = ? AND directory_id = ? AND version = ?");
   if (st == nullptr)
     return failure("prepare update group");
@@ -213,7 +213,7 @@ ok_t sqlite_writer::update_group(const group_row& g, std::int64_t expected_versi
 ok_t sqlite_writer::change_members(const std::string& directory_id, const std::string& group_id,
                                    const membership_change& c) {
   if (c.replace_all) {
-    auto* st = c_->prepare("DELETE FROM group_members WHERE group_id = ?");
+    auto st = c_->prepare("DELETE FROM group_members WHERE group_id = ?");
     if (st == nullptr)
       return failure("prepare clear members");
     st->bind(1, std::string_view{group_id});
@@ -222,7 +222,7 @@ ok_t sqlite_writer::change_members(const std::string& directory_id, const std::s
       return failure("clear members");
   }
   for (const auto& id : c.remove) {
-    auto* st = c_->prepare("DELETE FROM group_members WHERE group_id = ? AND user_id = ?");
+    auto st = c_->prepare("DELETE FROM group_members WHERE group_id = ? AND user_id = ?");
     if (st == nullptr)
       return failure("prepare remove member");
     st->bind(1, std::string_view{group_id});
@@ -238,7 +238,7 @@ ok_t sqlite_writer::change_members(const std::string& directory_id, const std::s
 }
 
 ok_t sqlite_writer::delete_group(const std::string& directory_id, const std::string& id) {
-  auto* st = c_->prepare("DELETE FROM groups WHERE id = ? AND directory_id = ?");
+  auto st = c_->prepare("DELETE FROM groups WHERE id = ? AND directory_id = ?");
   if (st == nullptr)
     return failure("prepare delete group");
   st->bind(1, std::string_view{id});
@@ -252,7 +252,7 @@ ok_t sqlite_writer::delete_group(const std::string& directory_id, const std::str
 }
 
 ok_t sqlite_writer::insert_directory(const directory_row& d) {
-  auto* st = c_->prepare("INSERT INTO directories(id, type, name, state, paused, token_hash, "
+  auto st = c_->prepare("INSERT INTO directories(id, type, name, state, paused, token_hash, "
                          "token_expires_at, created, last_push_at) VALUES(?,?,?,?,?,?,?,?,?)");
   if (st == nullptr)
     return failure("prepare insert directory");
@@ -275,7 +275,7 @@ ok_t sqlite_writer::insert_directory(const directory_row& d) {
 }
 
 ok_t sqlite_writer::update_directory(const directory_row& d) {
-  auto* st = c_->prepare("UPDATE directories SET type = ?, name = ?, state = ?, paused = ?, "
+  auto st = c_->prepare("UPDATE directories SET type = ?, name = ?, state = ?, paused = ?, "
                          "token_hash = ?, token_expires_at = ?, last_push_at = ? WHERE id = ?");
   if (st == nullptr)
     return failure("prepare update directory");
@@ -299,7 +299,7 @@ ok_t sqlite_writer::update_directory(const directory_row& d) {
 }
 
 ok_t sqlite_writer::insert_admin(const admin_row& a) {
-  auto* st = c_->prepare("INSERT INTO admins(id, name, role, key_hash, created) VALUES(?,?,?,?,?)");
+  auto st = c_->prepare("INSERT INTO admins(id, name, role, key_hash, created) VALUES(?,?,?,?,?)");
   if (st == nullptr)
     return failure("prepare insert admin");
   st->bind(1, std::string_view{a.id});
@@ -317,7 +317,7 @@ ok_t sqlite_writer::append_action(const std::string& at, const std::string& acto
                                   const std::string& actor_id, const std::string& action,
                                   const std::string& object_kind, const std::string& object_id,
                                   const std::string& details, const std::string& result) {
-  auto* st = c_->prepare("INSERT INTO admin_actions(at, actor_kind, actor_id, action, object_kind, "
+  auto st = c_->prepare("INSERT INTO admin_actions(at, actor_kind, actor_id, action, object_kind, "
                          "object_id, details, result) VALUES(?,?,?,?,?,?,?,?)");
   if (st == nullptr)
     return failure("prepare append action");

@@ -1,0 +1,111 @@
+#include "http/app.hpp"
+
+#include <charconv>
+
+#include "http/scim_routes.hpp"
+
+namespace dirsync::http {
+
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < path.size()) {
+    auto next = path.find('/', pos);
+    if (next == std::string_view::npos)
+      next = path.size();
+    if (next > pos)
+      out.emplace_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return out;
+}
+
+response json_response(int status, const nlohmann::json& body, std::string route) {
+  response r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.route = std::move(route);
+  return r;
+}
+
+response admin_error(int status, const std::string& message) {
+  return json_response(status, nlohmann::json{{"error", message}, {"status", status}}, "admin");
+}
+
+void handle_admin(actors::runtime& rt, const app_options& opts, request& req, responder& out) {
+  auto segments = split_path(std::string_view{req.path}.substr(std::string_view{"/admin/v1"}.size()));
+  nlohmann::json body;
+  if (!req.body.empty()) {
+    if (!is_json_content_type(req.content_type))
+      return out.send(admin_error(415, "the body must be application/json"));
+    body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_discarded())
+      return out.send(admin_error(400, "the body is not valid JSON"));
+  }
+  // O4: the test clock exists only when the configuration enables it.
+  if (segments == std::vector<std::string>{"test-clock", "advance"}) {
+    if (opts.test_clock == nullptr)
+      return out.send(admin_error(404, "no such endpoint"));
+    if (req.method != "POST")
+      return out.send(admin_error(405, "method not allowed"));
+    if (!body.is_object() || !body.contains("seconds") || !body["seconds"].is_number_integer()
+        || body["seconds"].get<std::int64_t>() < 0)
+      return out.send(admin_error(400, "expected {\"seconds\": non-negative integer}"));
+    opts.test_clock->advance(std::chrono::seconds{body["seconds"].get<std::int64_t>()});
+    return out.send(json_response(
+      200, nlohmann::json{{"now", actors::format_time(opts.test_clock->now())}}, "admin"));
+  }
+  actors::admin_call call;
+  call.method = req.method;
+  call.path = std::move(segments);
+  call.key = bearer_token(req.authorization);
+  call.body = std::move(body);
+  rt.admin(std::move(call), [out](actors::admin_reply r) {
+    out.send(json_response(r.status, r.body, "admin"));
+  });
+}
+
+} // namespace
+
+response scim_error_response(const scim::error& e, std::string route) {
+  response r;
+  r.status = scim::http_status(e.code);
+  r.content_type = "application/scim+json";
+  r.body = scim::to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.route = std::move(route);
+  if (r.status == 401)
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"dirsync\"");
+  if (r.status == 503 || r.status == 429)
+    r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+handler make_app(actors::runtime& rt, metrics::registry& metrics, app_options opts) {
+  return [&rt, &metrics, opts](request req, responder out) {
+    std::string_view path = req.path;
+    if (path == "/healthz")
+      return out.send(json_response(200, nlohmann::json{{"status", "ok"}}, "health"));
+    if (path == "/readyz") {
+      bool ok = rt.ready();
+      return out.send(json_response(ok ? 200 : 503,
+                                    nlohmann::json{{"status", ok ? "ready" : "not ready"}}, "health"));
+    }
+    if (path == "/metrics") {
+      response r;
+      r.content_type = "text/plain; version=0.0.4";
+      r.body = metrics.render();
+      r.route = "metrics";
+      return out.send(std::move(r));
+    }
+    if (path == "/scim/v2" || path.rfind("/scim/v2/", 0) == 0)
+      return handle_scim(rt, opts, req, out, split_path(path.substr(std::string_view{"/scim/v2"}.size())));
+    if (path == "/admin/v1" || path.rfind("/admin/v1/", 0) == 0)
+      return handle_admin(rt, opts, req, out);
+    out.send(json_response(404, nlohmann::json{{"error", "not found"}, {"status", 404}}, "other"));
+  };
+}
+
+} // namespace dirsync::http

@@ -1,0 +1,167 @@
+#include "main/commands.hpp"
+
+#include <csignal>
+#include <iostream>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/runtime.hpp"
+#include "actors/services.hpp"
+#include "http/app.hpp"
+#include "http/server.hpp"
+#include "persistence/store.hpp"
+
+namespace dirsync::cli {
+
+namespace {
+
+persistence::sqlite_options storage_options(const config::settings& s) {
+  persistence::sqlite_options o;
+  o.path = s.storage.path;
+  o.synchronous = config::to_string(s.storage.synchronous);
+  o.busy_timeout_ms = static_cast<int>(s.storage.busy_timeout.count());
+  return o;
+}
+
+void setup_logging(const config::settings& s) {
+  auto logger = spdlog::stderr_color_mt("dirsync");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config::to_string(s.log.level)));
+  if (s.log.format == config::log_format::json)
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+  else
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+}
+
+actors::runtime_options runtime_options(const config::settings& s, const std::string& base_url) {
+  actors::runtime_options o;
+  o.actors.passivate_after = s.actors.passivate_after;
+  o.actors.max_batch = static_cast<std::size_t>(s.storage.max_batch);
+  o.actors.max_commit_delay = s.storage.max_commit_delay;
+  o.actors.max_page_size = s.scim.max_page_size;
+  o.actors.token_lifetime = s.scim.token_lifetime;
+  o.actors.base_url = base_url;
+  o.scheduler_threads = static_cast<std::size_t>(s.actors.scheduler_threads);
+  o.scheduler_policy = config::to_string(s.actors.policy);
+  o.max_throughput = static_cast<std::size_t>(s.actors.max_throughput);
+  o.read_connections = static_cast<std::size_t>(s.storage.read_connections);
+  o.request_timeout = s.http.request_timeout;
+  o.mailbox_high_water = static_cast<std::size_t>(s.actors.mailbox_high_water);
+  return o;
+}
+
+http::server_options server_options(const config::settings& s) {
+  http::server_options o;
+  o.bind = s.http.bind;
+  o.port = s.http.port;
+  o.io_threads = s.http.io_threads;
+  o.max_body_bytes = s.http.max_body_bytes;
+  o.max_header_bytes = s.http.max_header_bytes;
+  o.read_timeout = s.http.read_timeout;
+  o.idle_timeout = s.http.idle_timeout;
+  o.max_in_flight = static_cast<std::size_t>(s.http.max_in_flight);
+  o.tls_cert = s.http.tls_cert;
+  o.tls_key = s.http.tls_key;
+  return o;
+}
+
+} // namespace
+
+int serve(const config::loaded& cfg) {
+  const auto& s = cfg.values;
+  setup_logging(s);
+  // Signals are taken synchronously by this thread only: block them before
+  // any other thread exists so none of them is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  metrics::registry registry;
+  actors::adjustable_clock clock;
+  actors::random_ids ids;
+  // The base URL needs the bound port when port 0 was asked for; the server
+  // binds first, then the runtime learns the URL.
+  std::unique_ptr<actors::runtime> rt;
+  http::app_options app;
+  app.max_page_size = s.scim.max_page_size;
+  app.test_clock = s.clock.test ? &clock : nullptr;
+  http::handler forward = [&rt, &registry, &app](http::request req, http::responder out) {
+    static thread_local http::handler h;
+    if (!h)
+      h = http::make_app(*rt, registry, app);
+    h(std::move(req), std::move(out));
+  };
+  http::server srv{server_options(s), forward, registry};
+  if (auto err = srv.start()) {
+    spdlog::error("cannot listen on {}:{}: {}", s.http.bind, s.http.port, *err);
+    return 1;
+  }
+  app.scim_base_url = config::scim_base_url(s, srv.port()) + "/scim/v2";
+  rt = std::make_unique<actors::runtime>(runtime_options(s, app.scim_base_url),
+                                         persistence::make_sqlite_backend(storage_options(s)), clock, ids,
+                                         registry);
+  if (auto err = rt->start(); !err.empty()) {
+    spdlog::error("cannot start: {}", err);
+    srv.stop(std::chrono::milliseconds{0});
+    return 1;
+  }
+  spdlog::info("dirsyncd listening on {}:{} (SCIM base URL {})", s.http.bind, srv.port(), app.scim_base_url);
+  // Tests read this line to learn the port.
+  std::cout << "listening on " << s.http.bind << ":" << srv.port() << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {} received: finishing in-flight requests", sig);
+  srv.stop(std::chrono::seconds{30});
+  rt->stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+int create_owner(const config::loaded& cfg, const std::string& name) {
+  const auto& s = cfg.values;
+  if (name.empty()) {
+    std::cerr << "dirsyncd: --name must not be empty\n";
+    return 2;
+  }
+  auto db = persistence::make_sqlite_backend(storage_options(s));
+  if (auto err = db->migrate(); !err.empty()) {
+    std::cerr << "dirsyncd: " << err << "\n";
+    return 1;
+  }
+  std::string err;
+  auto w = db->open_writer(err);
+  if (!w) {
+    std::cerr << "dirsyncd: " << err << "\n";
+    return 1;
+  }
+  actors::random_ids ids;
+  actors::adjustable_clock clock;
+  auto key = ids.new_secret(32); // 256 bits (A2)
+  persistence::admin_row admin{ids.new_id(), name, "owner", actors::sha256_hex(key),
+                               actors::format_time(clock.now())};
+  if (auto e = w->begin_batch(); !e.empty()) {
+    std::cerr << "dirsyncd: " << e << "\n";
+    return 1;
+  }
+  auto r = w->insert_admin(admin);
+  if (r)
+    r = w->append_action(admin.created, "cli", "create-owner", "admin.create", "admin", admin.id,
+                         nlohmann::json{{"name", name}, {"role", "owner"}}.dump(), "ok");
+  if (!r) {
+    w->rollback_batch();
+    std::cerr << "dirsyncd: cannot create the owner: " << r.err().detail << "\n";
+    return 1;
+  }
+  if (auto e = w->commit_batch(); !e.empty()) {
+    std::cerr << "dirsyncd: " << e << "\n";
+    return 1;
+  }
+  std::cout << "Owner '" << name << "' created (id " << admin.id << "). Its admin API key, shown once:\n"
+            << key << std::endl;
+  return 0;
+}
+
+} // namespace dirsync::cli
