@@ -3,6 +3,7 @@
 
 #include "config/options.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -38,11 +39,11 @@ struct loader {
 
   void apply_text(const option& opt, std::string_view text, origin from,
                   const std::string& where) {
-    auto parsed = parse_text(opt, text);
-    if (auto* problem = std::get_if<std::string>(&parsed))
+    value v;
+    if (auto problem = parse_text(opt, text, v))
       problems.push_back(where + ": " + *problem);
     else
-      apply(opt, std::get<value>(parsed), from, where);
+      apply(opt, v, from, where);
   }
 
   void read_file(const std::string& path);

@@ -83,8 +83,8 @@ const option* find_option(std::string_view name);
 /// The known section names, in documentation order.
 std::vector<std::string> sections();
 
-/// Parses environment or flag text for `opt`; returns the value or the problem.
-std::variant<value, std::string> parse_text(const option& opt, std::string_view text);
+/// Parses environment or flag text for `opt` into `out`; returns the problem, if any.
+std::optional<std::string> parse_text(const option& opt, std::string_view text, value& out);
 
 /// Checks range, choices and the option's own check; returns the problem, if any.
 std::optional<std::string> validate(const option& opt, const value& v);

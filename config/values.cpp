@@ -38,34 +38,42 @@ std::string format_bound(const option& opt, std::int64_t n) {
 
 } // namespace
 
-std::variant<value, std::string> parse_text(const option& opt, std::string_view text) {
+std::optional<std::string> parse_text(const option& opt, std::string_view text,
+                                      value& out) {
   switch (opt.kind) {
     case kind::string:
     case kind::path:
     case kind::choice:
-      return value{std::string{text}};
+      out = std::string{text};
+      return std::nullopt;
     case kind::boolean:
-      if (text == "true")
-        return value{true};
-      if (text == "false")
-        return value{false};
-      return quoted(text) + " is not a boolean (use true or false)";
+      if (text != "true" && text != "false")
+        return quoted(text) + " is not a boolean (use true or false)";
+      out = text == "true";
+      return std::nullopt;
     case kind::integer: {
       std::int64_t n = 0;
       auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
       if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
         return quoted(text) + " is not an integer";
-      return value{n};
+      out = n;
+      return std::nullopt;
     }
-    case kind::size:
-      if (auto bytes = parse_size(text))
-        return value{static_cast<std::int64_t>(*bytes)};
-      return quoted(text) + " is not a size (" + std::string{size_syntax} + ")";
-    case kind::duration:
-      if (auto d = parse_duration(text))
-        return value{std::int64_t{d->count()}};
-      return quoted(text) + " is not a duration (" + std::string{duration_syntax} +
-             ")";
+    case kind::size: {
+      auto bytes = parse_size(text);
+      if (!bytes)
+        return quoted(text) + " is not a size (" + std::string{size_syntax} + ")";
+      out = static_cast<std::int64_t>(*bytes);
+      return std::nullopt;
+    }
+    case kind::duration: {
+      auto d = parse_duration(text);
+      if (!d)
+        return quoted(text) + " is not a duration (" + std::string{duration_syntax} +
+               ")";
+      out = std::int64_t{d->count()};
+      return std::nullopt;
+    }
   }
   return std::string{"unsupported option kind"};
 }

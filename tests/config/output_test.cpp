@@ -38,9 +38,9 @@ TEST_CASE("the option table is consistent", "[config]") {
     o.set(copy, v);
     CHECK(o.get(copy) == v);
     // Text forms parse back to the same value.
-    auto parsed = parse_text(o, format_value(o, v));
-    REQUIRE(std::holds_alternative<value>(parsed));
-    CHECK(std::get<value>(parsed) == v);
+    value parsed;
+    CHECK_FALSE(parse_text(o, format_value(o, v), parsed).has_value());
+    CHECK(parsed == v);
   }
   CHECK(names.size() == 36);
   CHECK(sections() == std::vector<std::string>{"http", "actors", "storage", "scim",
