@@ -1,0 +1,99 @@
+// Lifecycle of the real daemon (issue 2, SPEC O1, O5, A2, section 11):
+// health, metrics, graceful stop, restart on the same data, config errors.
+
+#include <catch2/catch.hpp>
+
+#include "e2e/harness.hpp"
+
+using namespace dirsync::e2e;
+
+TEST_CASE("O5 health, readiness and metrics endpoints", "[e2e]") {
+  daemon d;
+  auto c = d.connect();
+  auto h = c->get("/healthz");
+  CHECK(h.status == 200);
+  auto r = c->get("/readyz");
+  CHECK(r.status == 200);
+  auto m = c->get("/metrics");
+  CHECK(m.status == 200);
+  CHECK(m.header("content-type").rfind("text/plain", 0) == 0);
+  CHECK(m.body.find("dirsync_http_requests_total") != std::string::npos);
+}
+
+TEST_CASE("O5 SIGTERM exits 0 and a restart on the same data keeps users and groups", "[e2e]") {
+  daemon d;
+  auto dir = d.create_directory("okta", "restart");
+  std::string user_id, group_id;
+  {
+    auto c = d.connect();
+    c->set_token(dir.token);
+    auto u = c->post("/scim/v2/Users", user_body("persist@example.com", {{"externalId", "ext-1"}}));
+    REQUIRE(u.status == 201);
+    user_id = u.json_body()["id"].get<std::string>();
+    auto g = c->post("/scim/v2/Groups", group_body("Persisted", json::array({{{"value", user_id}}})));
+    REQUIRE(g.status == 201);
+    group_id = g.json_body()["id"].get<std::string>();
+  }
+  CHECK(d.restart() == 0);
+  auto c = d.connect();
+  c->set_token(dir.token);
+  auto u = c->get("/scim/v2/Users/" + user_id);
+  REQUIRE(u.status == 200);
+  CHECK(u.json_body()["userName"] == "persist@example.com");
+  CHECK(u.json_body()["externalId"] == "ext-1");
+  auto g = c->get("/scim/v2/Groups/" + group_id);
+  REQUIRE(g.status == 200);
+  auto gj = g.json_body();
+  CHECK(gj["displayName"] == "Persisted");
+  REQUIRE(gj["members"].size() == 1);
+  CHECK(gj["members"][0]["value"] == user_id);
+  auto list = c->get("/scim/v2/Users?filter=" + url_encode("userName eq \"persist@example.com\""));
+  REQUIRE(list.status == 200);
+  CHECK(list.json_body()["totalResults"] == 1);
+  // The token and admin key survive too.
+  auto admin = c->request("GET", "/admin/v1/directories", {}, {}, d.admin_key());
+  CHECK(admin.status == 200);
+  CHECK(d.stop() == 0);
+}
+
+TEST_CASE("O1 invalid configuration is refused with a message naming the key", "[e2e]") {
+  auto dir = std::filesystem::temp_directory_path().string();
+  SECTION("out-of-range port") {
+    auto r = run_dirsyncd({"serve", "--storage.path", dir + "/never.db", "--http.port", "70000"});
+    CHECK(r.exit_code != 0);
+    CHECK(r.exit_code != -1);
+    CHECK((r.err + r.out).find("http.port") != std::string::npos);
+  }
+  SECTION("unknown flag") {
+    auto r = run_dirsyncd({"serve", "--storage.path", dir + "/never.db", "--http.nosuchkey", "1"});
+    CHECK(r.exit_code != 0);
+    CHECK(r.exit_code != -1);
+    CHECK((r.err + r.out).find("nosuchkey") != std::string::npos);
+  }
+  SECTION("wrong type") {
+    auto r = run_dirsyncd({"serve", "--storage.path", dir + "/never.db", "--http.io_threads", "many"});
+    CHECK(r.exit_code != 0);
+    CHECK(r.exit_code != -1);
+    CHECK((r.err + r.out).find("http.io_threads") != std::string::npos);
+  }
+}
+
+TEST_CASE("A2 create-owner key works on the admin API; a wrong key gets 401", "[e2e]") {
+  daemon d;
+  auto c = d.connect();
+  auto ok = c->request("GET", "/admin/v1/directories", {}, {}, d.admin_key());
+  CHECK(ok.status == 200);
+  auto bad = c->request("GET", "/admin/v1/directories", {}, {}, d.admin_key() + "x");
+  CHECK(bad.status == 401);
+  auto none = c->request("GET", "/admin/v1/directories", {}, {}, "-");
+  CHECK(none.status == 401);
+  // The created directory is listed for the owner.
+  auto dir = d.create_directory("generic", "listed");
+  auto list = c->request("GET", "/admin/v1/directories", {}, {}, d.admin_key());
+  REQUIRE(list.status == 200);
+  CHECK(list.body.find(dir.id) != std::string::npos);
+  // A bad directory type is a 400.
+  auto wrong = c->request("POST", "/admin/v1/directories", json{{"type", "ldap"}}.dump(),
+                          {{"Content-Type", "application/json"}}, d.admin_key());
+  CHECK(wrong.status == 400);
+}
