@@ -1,5 +1,5 @@
 // dirsyncd: the SCIM directory-sync daemon (O1). Subcommands: serve,
-// print-config, create-owner.
+// print-config, create-owner, config-reference.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -35,7 +35,13 @@ int main(int argc, char** argv) {
   auto* owner = app.add_subcommand("create-owner", "Create an Owner admin and print its API key");
   owner->add_option("--name", owner_name, "The new Owner's name")->required();
   dirsync::config::add_flags(*owner, owner_file, owner_flags);
+  auto* reference = app.add_subcommand("config-reference", "Print the table of every config key (Markdown)");
   CLI11_PARSE(app, argc, argv);
+
+  if (reference->parsed()) {
+    std::cout << dirsync::config::markdown_table();
+    return 0;
+  }
 
   if (serve->parsed()) {
     auto cfg = load(serve_file, serve_flags);
