@@ -350,6 +350,47 @@ json group_body(const std::string& display_name, const json& members) {
   return j;
 }
 
+fixture::fixture(const std::string& type, std::vector<std::string> extra)
+    : d(std::move(extra)), dir(d.create_directory(type)), c(d.connect()) {
+  c->set_token(dir.token);
+}
+
+std::string create_user(client& c, const std::string& user_name, const json& extra) {
+  auto r = c.post("/scim/v2/Users", user_body(user_name, extra));
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  return r.json_body().at("id").get<std::string>();
+}
+
+std::string create_group(client& c, const std::string& display_name, const json& members) {
+  auto r = c.post("/scim/v2/Groups", group_body(display_name, members));
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  return r.json_body().at("id").get<std::string>();
+}
+
+std::vector<std::string> resource_ids(const json& list) {
+  std::vector<std::string> ids;
+  if (list.is_object() && list.contains("Resources"))
+    for (const auto& r : list["Resources"])
+      ids.push_back(r.value("id", std::string{}));
+  return ids;
+}
+
+void check_scim_error(const response& r, int status, const std::string& scim_type) {
+  INFO("status " << r.status << " body: " << r.body << " transport: " << r.error);
+  CHECK(r.status == status);
+  CHECK(r.header("content-type").rfind("application/scim+json", 0) == 0);
+  auto j = r.json_body();
+  REQUIRE(j.is_object());
+  CHECK(j["schemas"] == json::array({error_urn}));
+  CHECK(j["status"] == std::to_string(status));
+  if (!scim_type.empty())
+    CHECK(j.value("scimType", std::string{}) == scim_type);
+  CHECK(j.contains("detail"));
+  CHECK(j["detail"].is_string());
+}
+
 json patch_body(const json& operations) { return json{{"schemas", {patch_urn}}, {"Operations", operations}}; }
 
 } // namespace dirsync::e2e

@@ -130,6 +130,25 @@ private:
   std::uint16_t port_ = 0;
 };
 
+/// A daemon, one completed directory of `type` and a client using its token.
+struct fixture {
+  explicit fixture(const std::string& type = "okta", std::vector<std::string> extra = {});
+  daemon d;                  ///< The running daemon.
+  directory dir;             ///< Its directory.
+  std::unique_ptr<client> c; ///< Client with dir.token as default token.
+};
+
+/// POSTs a user (REQUIREs 201) and returns its id.
+std::string create_user(client& c, const std::string& user_name, const json& extra = json::object());
+/// POSTs a group (REQUIREs 201) and returns its id.
+std::string create_group(client& c, const std::string& display_name, const json& members = json::array());
+/// The ids in a ListResponse body's Resources (empty if absent).
+std::vector<std::string> resource_ids(const json& list);
+
+/// CHECKs a SCIM error response: status, schemas [Error URN], status as a
+/// string, scimType (when given) and a detail string.
+void check_scim_error(const response& r, int status, const std::string& scim_type = {});
+
 /// A minimal valid User body.
 json user_body(const std::string& user_name, const json& extra = json::object());
 /// A minimal valid Group body.

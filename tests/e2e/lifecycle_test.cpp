@@ -1,6 +1,8 @@
 // Lifecycle of the real daemon (issue 2, SPEC O1, O5, A2, section 11):
 // health, metrics, graceful stop, restart on the same data, config errors.
 
+#include <filesystem>
+
 #include <catch2/catch.hpp>
 
 #include "e2e/harness.hpp"
