@@ -66,10 +66,10 @@ std::string percent_decode(std::string_view s, bool plus_as_space) {
 }
 
 query_params parse_query_string(std::string_view query) {
-  auto parsed = boost::urls::parse_query(query);
-  if (!parsed)
+  if (!boost::urls::parse_query(query))
     return lenient_query(query);
-  return from_params(boost::urls::params_view(*parsed, boost::urls::encoding_opts(true)));
+  // Valid, so this constructor (which throws on invalid input) cannot throw.
+  return from_params(boost::urls::params_view(query, boost::urls::encoding_opts(true)));
 }
 
 parsed_target parse_target(std::string_view target) {

@@ -3,6 +3,7 @@
 #include <random>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -89,6 +90,8 @@ struct server::impl {
   std::shared_ptr<detail::server_context> ctx = std::make_shared<detail::server_context>();
   net::io_context ioc;
   tcp::acceptor acceptor{net::make_strand(ioc)};
+  // Keeps run() going while every connection waits on the application.
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
   bool started = false;
@@ -190,6 +193,7 @@ std::optional<std::string> server::start() {
     return err;
   }
   i.started = true;
+  i.work.emplace(i.ioc.get_executor());
   i.accept();
   int n = std::max(1, i.ctx->options.io_threads);
   for (int t = 0; t < n; ++t)
@@ -228,6 +232,7 @@ void server::stop(std::chrono::milliseconds grace) {
                    ctx.in_flight.load());
   }
 
+  i.work.reset();
   i.ioc.stop();
   for (auto& t : i.threads)
     t.join();

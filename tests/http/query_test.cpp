@@ -1,0 +1,69 @@
+#include <catch2/catch.hpp>
+
+#include "http/message.hpp"
+#include "http/query.hpp"
+
+using namespace dirsync::http;
+
+TEST_CASE("query values decode %20 and '+' as spaces and keep order", "[http]") {
+  auto t = parse_target("/scim/v2/Users?filter=userName%20eq+%22bjensen%40x.com%22&count=10");
+  CHECK(t.strict);
+  CHECK(t.path == "/scim/v2/Users");
+  REQUIRE(t.query.size() == 2);
+  CHECK(t.query[0] == std::pair<std::string, std::string>{"filter", "userName eq \"bjensen@x.com\""});
+  CHECK(t.query[1] == std::pair<std::string, std::string>{"count", "10"});
+}
+
+TEST_CASE("repeated keys are all kept and query_value returns the first", "[http]") {
+  request req;
+  req.query = parse_target("/x?a=1&b=&a=2&c").query;
+  REQUIRE(req.query.size() == 4);
+  CHECK(req.query_value("a") == std::optional<std::string_view>("1"));
+  CHECK(req.query_value("b") == std::optional<std::string_view>(""));
+  CHECK(req.query_value("c") == std::optional<std::string_view>(""));
+  CHECK(!req.query_value("A"));
+  CHECK(!req.query_value("missing"));
+}
+
+TEST_CASE("the path is percent-decoded but '+' in it stays", "[http]") {
+  auto t = parse_target("/scim/v2/Users/a%2Fb+c%20d");
+  CHECK(t.path == "/scim/v2/Users/a/b+c d");
+  CHECK(t.query.empty());
+}
+
+TEST_CASE("an encoded '+' and '&' and '=' survive decoding", "[http]") {
+  auto t = parse_target("/x?q=a%2Bb%26c%3Dd");
+  REQUIRE(t.query.size() == 1);
+  CHECK(t.query[0].second == "a+b&c=d");
+}
+
+TEST_CASE("bad percent-encoding is decoded leniently without failing", "[http]") {
+  auto t = parse_target("/x%zz/y?a=%zz&b=%4&c=%41%");
+  CHECK(!t.strict);
+  CHECK(t.path == "/x%zz/y");
+  REQUIRE(t.query.size() == 3);
+  CHECK(t.query[0].second == "%zz");
+  CHECK(t.query[1].second == "%4");
+  CHECK(t.query[2].second == "A%");
+}
+
+TEST_CASE("empty and odd targets do not crash", "[http]") {
+  CHECK(parse_target("").path.empty());
+  CHECK(parse_target("/").path == "/");
+  CHECK(parse_target("/?").query.empty());
+  CHECK(parse_target("/?&&").query.size() <= 2);
+  CHECK(parse_target("*").path == "*");
+  auto t = parse_target("/x?=v");
+  REQUIRE(t.query.size() == 1);
+  CHECK(t.query[0].first.empty());
+}
+
+TEST_CASE("parse_query_string and percent_decode agree with the target parser", "[http]") {
+  auto q = parse_query_string("a=x+y&b=%7e");
+  REQUIRE(q.size() == 2);
+  CHECK(q[0].second == "x y");
+  CHECK(q[1].second == "~");
+  CHECK(percent_decode("a+b%20c", true) == "a b c");
+  CHECK(percent_decode("a+b%20c", false) == "a+b c");
+  CHECK(percent_decode("%", true) == "%");
+}

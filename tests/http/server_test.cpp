@@ -1,0 +1,174 @@
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "http/support.hpp"
+
+using namespace dirsync::http;
+using namespace dirsync::http::test;
+
+TEST_CASE("a request reaches the handler decoded and the response carries the server headers",
+          "[http]") {
+  std::promise<request> seen;
+  running_server s([&](request req, responder reply) {
+    seen.set_value(req);
+    response r;
+    r.route = "test";
+    r.content_type = "application/scim+json";
+    r.headers.emplace_back("ETag", "W/\"1\"");
+    r.status = 201;
+    r.body = R"({"ok":true})";
+    reply.send(std::move(r));
+  });
+  client c(s.port());
+  bhttp::request<bhttp::string_body> req{bhttp::verb::post, "/scim/v2/Users%20x?filter=userName+eq+%22a%20b%22&x=1&x=2", 11};
+  req.set(bhttp::field::authorization, "Bearer secret");
+  req.set(bhttp::field::content_type, "application/scim+json");
+  req.set(bhttp::field::if_match, "W/\"1\"");
+  req.body() = R"({"userName":"a"})";
+  auto res = c.roundtrip(req);
+
+  CHECK(res.result_int() == 201);
+  CHECK(res[bhttp::field::server] == "dirsync");
+  CHECK(res[bhttp::field::content_type] == "application/scim+json");
+  CHECK(res["ETag"] == "W/\"1\"");
+  CHECK(res.body() == R"({"ok":true})");
+  auto id = std::string(res["X-Request-Id"]);
+  CHECK(id.size() == 16);
+  CHECK(id.find_first_not_of("0123456789abcdef") == std::string::npos);
+
+  auto r = seen.get_future().get();
+  CHECK(r.method == "POST");
+  CHECK(r.path == "/scim/v2/Users x");
+  CHECK(r.query_value("filter") == std::optional<std::string_view>("userName eq \"a b\""));
+  CHECK(r.query_value("x") == std::optional<std::string_view>("1"));
+  CHECK(r.query.size() == 3);
+  CHECK(r.authorization == "Bearer secret");
+  CHECK(r.content_type == "application/scim+json");
+  CHECK(r.if_match == "W/\"1\"");
+  CHECK(r.body == R"({"userName":"a"})");
+  CHECK(r.request_id == id);
+  CHECK(r.remote_address == "127.0.0.1");
+}
+
+TEST_CASE("keep-alive serves two requests on one connection", "[http]") {
+  running_server s(echo_path());
+  client c(s.port());
+  CHECK(c.get("/one").body() == "/one");
+  auto second = c.get("/two");
+  CHECK(second.body() == "/two");
+  CHECK(second.keep_alive());
+  // in_flight drops once the write completes, which may trail the client's read.
+  for (int i = 0; i < 200 && s.srv->in_flight() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto text = s.registry.render();
+  CHECK(text.find("dirsync_http_requests_total{route=\"test\",status=\"200\"} 2") != std::string::npos);
+  CHECK(text.find("dirsync_http_request_duration_seconds_count{route=\"test\"} 2") != std::string::npos);
+  CHECK(text.find("dirsync_http_in_flight 0") != std::string::npos);
+}
+
+TEST_CASE("pipelined requests are answered in order", "[http]") {
+  running_server s([](request req, responder reply) {
+    // Answer the first one late from another thread: order must still hold.
+    std::thread([req, reply] {
+      if (req.path == "/first")
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      response r;
+      r.body = req.path;
+      reply.send(r);
+    }).detach();
+  });
+  client c(s.port());
+  REQUIRE(!c.write_raw("GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n"));
+  bhttp::response<bhttp::string_body> a, b;
+  REQUIRE(!c.read(a));
+  REQUIRE(!c.read(b));
+  CHECK(a.body() == "/first");
+  CHECK(b.body() == "/second");
+}
+
+TEST_CASE("a handler may answer later from another thread", "[http]") {
+  std::thread worker;
+  running_server s([&](request, responder reply) {
+    worker = std::thread([reply] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      response r;
+      r.body = "late";
+      reply.send(r);
+      CHECK(reply.sent());
+      reply.send(response{}); // ignored
+    });
+  });
+  client c(s.port());
+  auto res = c.get("/x");
+  CHECK(res.body() == "late");
+  CHECK(res.result_int() == 200);
+  worker.join();
+}
+
+TEST_CASE("a dropped responder answers 500", "[http]") {
+  std::thread worker;
+  running_server s([&](request req, responder reply) {
+    if (req.path == "/now")
+      return; // dropped immediately
+    worker = std::thread([reply = std::move(reply)]() mutable { responder gone = std::move(reply); });
+  });
+  client c(s.port());
+  auto now = c.get("/now");
+  CHECK(now.result_int() == 500);
+  CHECK(nlohmann::json::parse(now.body())["status"] == 500);
+
+  auto scim = c.get("/scim/v2/Users");
+  worker.join();
+  CHECK(scim.result_int() == 500);
+  auto body = nlohmann::json::parse(scim.body());
+  CHECK(body["status"] == "500");
+  CHECK(body["schemas"][0] == "urn:ietf:params:scim:api:messages:2.0:Error");
+}
+
+TEST_CASE("a throwing handler still gets a 500", "[http]") {
+  running_server s([](request, responder) { throw std::runtime_error("boom"); });
+  client c(s.port());
+  CHECK(c.get("/x").result_int() == 500);
+}
+
+TEST_CASE("start reports a port that is taken", "[http]") {
+  running_server first(echo_path());
+  dirsync::metrics::registry reg;
+  server_options o;
+  o.port = first.port();
+  server second(o, echo_path(), reg);
+  auto err = second.start();
+  REQUIRE(err);
+  CHECK(err->find("bind") != std::string::npos);
+}
+
+TEST_CASE("error responses have the SCIM shape only under /scim/", "[http]") {
+  auto scim = make_error_response("/scim/v2/Users", dirsync::scim::error_code::payload_too_large, "big");
+  CHECK(scim.status == 413);
+  CHECK(scim.content_type == "application/scim+json");
+  auto j = nlohmann::json::parse(scim.body);
+  CHECK(j["status"] == "413");
+  CHECK(j["detail"] == "big");
+
+  auto plain = make_error_response("/admin/v1/x", 431, "header");
+  CHECK(plain.status == 431);
+  CHECK(nlohmann::json::parse(plain.body) == nlohmann::json{{"error", "header"}, {"status", 431}});
+}
+
+TEST_CASE("an empty responder ignores send", "[http]") {
+  responder none;
+  CHECK(none.sent());
+  none.send(response{});
+  int delivered = 0;
+  {
+    responder r([&](response) { ++delivered; }, "id");
+    auto copy = r;
+    copy.send(response{});
+    r.send(response{});
+  }
+  CHECK(delivered == 1);
+}
