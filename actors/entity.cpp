@@ -283,7 +283,10 @@ entity_actor::behavior_type entity_behavior(self_ptr self, context_ptr ctx, dire
   st.kind = kind;
   auto& live = kind == resource_kind::user ? st.ctx->live_users : st.ctx->live_groups;
   ++live;
-  self->attach_functor([&live] { --live; });
+  // The functor may run after the state is gone: it keeps its own context.
+  self->attach_functor([ctx = st.ctx, kind] {
+    --(kind == resource_kind::user ? ctx->live_users : ctx->live_groups);
+  });
   return {
     [self](scim_call& call) -> caf::result<scim_reply> {
       auto& st = self->state;

@@ -112,6 +112,14 @@ void runtime::admin(admin_call call, admin_done done) {
   caf::anon_send(bridge_, std::move(call), std::move(done));
 }
 
+void runtime::publish_metrics() {
+  const char* help = "Live actors by kind";
+  metrics_.gauge("dirsync_actors_live", help, {{"kind", "user"}}).set(static_cast<double>(live_users()));
+  metrics_.gauge("dirsync_actors_live", help, {{"kind", "group"}}).set(static_cast<double>(live_groups()));
+  metrics_.gauge("dirsync_actor_pending_calls", "Calls waiting for an actor's answer (the 503 high-water mark applies to it)")
+    .set(static_cast<double>(pending_.load()));
+}
+
 bool runtime::ready() const {
   return started_.load();
 }

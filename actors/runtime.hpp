@@ -47,6 +47,13 @@ public:
   bool ready() const;
   /// Calls accepted but not answered yet.
   std::size_t pending() const { return pending_.load(); }
+  /// Live user actors.
+  std::int64_t live_users() const { return ctx_ ? ctx_->live_users.load() : 0; }
+  /// Live group actors.
+  std::int64_t live_groups() const { return ctx_ ? ctx_->live_groups.load() : 0; }
+  /// Publishes the actor gauges (live actors by kind, pending calls) into
+  /// the metrics registry; called at each scrape.
+  void publish_metrics();
   /// Stops every actor after the pending calls were answered.
   void stop();
 

@@ -96,6 +96,7 @@ handler make_app(actors::runtime& rt, metrics::registry& metrics, app_options op
     if (path == "/metrics") {
       response r;
       r.content_type = "text/plain; version=0.0.4";
+      rt.publish_metrics();
       r.body = metrics.render();
       r.route = "metrics";
       return out.send(std::move(r));
