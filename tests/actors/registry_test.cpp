@@ -1,0 +1,399 @@
+// Registry, directory and user/group actors wired like runtime::start, but on
+// CAF's deterministic scheduler with a manual clock and deterministic ids:
+// authentication (D6, D9), CRUD, serialized group PATCHes, scoping (S9) and
+// passivation.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unistd.h>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "actors/context.hpp"
+#include "actors/reader.hpp"
+#include "actors/registry.hpp"
+#include "actors/services.hpp"
+#include "actors/writer.hpp"
+#include "persistence/store.hpp"
+#include "scim/schema.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using namespace dirsync;
+using namespace dirsync::actors;
+using nlohmann::json;
+using scim::error_code;
+
+namespace {
+
+// One request's outcome: the answer, or a CAF-level failure.
+template <class Reply>
+struct outcome {
+  std::optional<Reply> reply;
+  std::optional<caf::error> error;
+};
+
+// Spawns a helper that sends `msg` and stores the answer (no blocking receive).
+template <class Reply, class Handle, class Msg>
+std::shared_ptr<outcome<Reply>> ask(caf::actor_system& sys, const Handle& to, Msg msg) {
+  auto out = std::make_shared<outcome<Reply>>();
+  sys.spawn([to, msg, out](caf::event_based_actor* self) {
+    self->request(to, caf::infinite, msg)
+      .then([out](Reply& r) { out->reply = std::move(r); },
+            [out](caf::error& e) { out->error = e; });
+  });
+  return out;
+}
+
+// Ids 00000000-0000-4000-8000-000000000001, ...2, ...: predictable in tests.
+struct counting_ids final : id_source {
+  std::string new_id() override {
+    auto n = std::to_string(++next_);
+    return "00000000-0000-4000-8000-" + std::string(12 - n.size(), '0') + n;
+  }
+  std::string new_secret(std::size_t) override { return "secret-" + std::to_string(++next_); }
+  int next_ = 0;
+};
+
+// 2026-01-01T00:00:00Z
+const clock::time_point start_time{std::chrono::seconds{1767225600}};
+
+// The actor world of runtime::start on the test coordinator.
+struct world {
+  fs::path dir;
+  std::unique_ptr<persistence::backend> db;
+  std::unique_ptr<persistence::reader> look;
+  metrics::registry metrics;
+  manual_clock time{start_time};
+  counting_ids ids;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  context_ptr ctx;
+  registry_actor registry;
+
+  explicit world(actor_options opts = {}) {
+    static std::atomic<int> seq{0};
+    dir = fs::temp_directory_path()
+          / ("dirsync-registry-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
+    fs::remove_all(dir);
+    db = persistence::make_sqlite_backend({(dir / "dirsync.db").string(), "full"});
+    REQUIRE(db->migrate() == "");
+    std::string err;
+    auto wdb = std::shared_ptr<persistence::writer>(db->open_writer(err));
+    REQUIRE(wdb);
+    look = db->open_reader(err);
+    REQUIRE(look);
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sys->await_actors_before_shutdown(false);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    ctx = std::make_shared<context>();
+    ctx->options = opts;
+    ctx->time = &time;
+    ctx->ids = &ids;
+    ctx->metrics = &metrics;
+    ctx->writer = sys->spawn(spawn_writer_behavior, wdb,
+                             writer_config{opts.max_batch, opts.max_commit_delay, &metrics});
+    for (int i = 0; i < 2; ++i) {
+      auto rdb = std::shared_ptr<persistence::reader>(db->open_reader(err));
+      REQUIRE(rdb);
+      ctx->readers.push_back(sys->spawn(reader_behavior, rdb));
+    }
+    sched->run();
+  }
+
+  ~world() {
+    // Idle entity actors passivate first, while this fixture still holds ctx
+    // (see the report: an entity must not outlive the last ctx reference).
+    do
+      sched->run();
+    while (sched->trigger_timeouts() > 0);
+    if (registry)
+      caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    for (auto& r : ctx->readers)
+      caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ctx->writer, caf::exit_reason::user_shutdown);
+    sched->run();
+    registry = nullptr;
+    ctx->readers.clear();
+    ctx->writer = nullptr;
+    ctx.reset();
+    sys.reset();
+    look.reset();
+    db.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  // Stores a directory through the writer actor (before the registry starts).
+  void add_directory(const std::string& id, const std::string& token, bool paused = false,
+                     std::optional<std::string> expires = std::nullopt, std::string state = "active") {
+    persistence::directory_row row;
+    row.id = id;
+    row.type = "generic";
+    row.name = "Directory " + id;
+    row.state = std::move(state);
+    row.paused = paused;
+    row.token_hash = sha256_hex(token);
+    row.token_expires_at = std::move(expires);
+    row.created = format_time(time.now());
+    auto ack = ask<write_ack>(*sys, ctx->writer, write_job{[row](persistence::writer& w) {
+                                return w.insert_directory(row);
+                              }});
+    sched->run();
+    REQUIRE(ack->reply);
+    REQUIRE_FALSE(ack->reply->error);
+  }
+
+  void start() {
+    registry = sys->spawn(registry_behavior, ctx, look->directories());
+    sched->run();
+  }
+
+  std::shared_ptr<outcome<scim_reply>> send(scim_call c) {
+    return ask<scim_reply>(*sys, registry, std::move(c));
+  }
+
+  scim_reply call(scim_call c) {
+    auto out = send(std::move(c));
+    sched->run();
+    REQUIRE(out->reply);
+    return *out->reply;
+  }
+};
+
+scim_call make_call(scim_method m, scim::resource_kind kind, std::string token, std::string id = {},
+                    json body = {}) {
+  scim_call c;
+  c.method = m;
+  c.kind = kind;
+  c.token = std::move(token);
+  c.id = std::move(id);
+  c.body = std::move(body);
+  return c;
+}
+
+constexpr auto user_kind = scim::resource_kind::user;
+constexpr auto group_kind = scim::resource_kind::group;
+
+json new_user(const std::string& name) {
+  return {{"schemas", json::array({std::string{scim::user_urn}})}, {"userName", name}};
+}
+
+json patch_body(const std::string& op, const std::string& path, json value) {
+  return {{"schemas", json::array({std::string{scim::patch_op_urn}})},
+          {"Operations", json::array({{{"op", op}, {"path", path}, {"value", std::move(value)}}})}};
+}
+
+// Creates a user and returns its id.
+std::string create_user(world& w, const std::string& token, const std::string& name) {
+  auto r = w.call(make_call(scim_method::create, user_kind, token, {}, new_user(name)));
+  REQUIRE(r.status == 201);
+  REQUIRE_FALSE(r.error);
+  return r.body.at("id").get<std::string>();
+}
+
+} // namespace
+
+TEST_CASE("a user is created, read, patched and deleted through the registry", "[actors]") {
+  world w;
+  w.add_directory("dA", "tok-A");
+  w.start();
+
+  auto created = w.call(make_call(scim_method::create, user_kind, "tok-A", {}, new_user("alice")));
+  REQUIRE_FALSE(created.error);
+  CHECK(created.status == 201);
+  auto id = created.body.at("id").get<std::string>();
+  CHECK(id == "00000000-0000-4000-8000-000000000001");
+  CHECK(created.location == w.ctx->options.base_url + "/Users/" + id);
+  CHECK(created.body["meta"]["created"] == "2026-01-01T00:00:00.000Z");
+  auto dup = w.call(make_call(scim_method::create, user_kind, "tok-A", {}, new_user("ALICE")));
+  CHECK(dup.status == 409);
+
+  auto got = w.call(make_call(scim_method::get, user_kind, "tok-A", id));
+  REQUIRE_FALSE(got.error);
+  CHECK(got.status == 200);
+  CHECK(got.body["userName"] == "alice");
+  auto first_etag = got.etag;
+  CHECK(got.body["meta"]["version"] == first_etag);
+
+  w.time.advance(1min);
+  auto patched = w.call(make_call(scim_method::patch, user_kind, "tok-A", id,
+                                  patch_body("replace", "displayName", "Alice L")));
+  REQUIRE_FALSE(patched.error);
+  CHECK(patched.status == 200);
+  CHECK(patched.body["displayName"] == "Alice L");
+  CHECK(patched.etag != first_etag);
+  CHECK(patched.body["meta"]["lastModified"] == "2026-01-01T00:01:00.000Z");
+  CHECK(w.look->user("dA", id)->version == 2);
+  CHECK(w.ctx->live_users.load() == 1);
+
+  // A stale If-Match is refused by the entity actor.
+  auto stale = make_call(scim_method::patch, user_kind, "tok-A", id, patch_body("replace", "displayName", "x"));
+  stale.if_match = first_etag;
+  auto refused = w.call(stale);
+  REQUIRE(refused.error);
+  CHECK(refused.error->code == error_code::precondition_failed);
+  CHECK(refused.status == 412);
+
+  auto removed = w.call(make_call(scim_method::remove, user_kind, "tok-A", id));
+  CHECK_FALSE(removed.error);
+  CHECK(removed.status == 204);
+  auto gone = w.call(make_call(scim_method::get, user_kind, "tok-A", id));
+  REQUIRE(gone.error);
+  CHECK(gone.status == 404);
+  CHECK(gone.error->code == error_code::not_found);
+  CHECK(w.call(make_call(scim_method::remove, user_kind, "tok-A", id)).status == 404);
+}
+
+TEST_CASE("two PATCHes queued to one group both apply", "[actors]") {
+  world w;
+  w.add_directory("dA", "tok-A");
+  w.start();
+  auto u1 = create_user(w, "tok-A", "alice");
+  auto u2 = create_user(w, "tok-A", "bob");
+  auto g = w.call(make_call(scim_method::create, group_kind, "tok-A", {},
+                            {{"schemas", json::array({std::string{scim::group_urn}})}, {"displayName", "Staff"}}));
+  REQUIRE(g.status == 201);
+  auto gid = g.body.at("id").get<std::string>();
+
+  // Both in flight before anything runs: the group actor serializes them.
+  auto p1 = w.send(make_call(scim_method::patch, group_kind, "tok-A", gid,
+                             patch_body("add", "members", json::array({{{"value", u1}}}))));
+  auto p2 = w.send(make_call(scim_method::patch, group_kind, "tok-A", gid,
+                             patch_body("add", "members", json::array({{{"value", u2}}}))));
+  w.sched->run();
+  REQUIRE(p1->reply);
+  REQUIRE(p2->reply);
+  CHECK_FALSE(p1->reply->error);
+  CHECK_FALSE(p2->reply->error);
+  CHECK(p1->reply->status == 204);
+  CHECK(p2->reply->status == 204);
+  CHECK(w.look->members_of_group(gid).size() == 2);
+  CHECK(w.look->group("dA", gid)->version == 3);
+  CHECK(w.ctx->live_groups.load() == 1);
+
+  auto shown = w.call(make_call(scim_method::get, group_kind, "tok-A", gid));
+  CHECK(shown.body["members"].size() == 2);
+  // Deleting the group keeps its users.
+  CHECK(w.call(make_call(scim_method::remove, group_kind, "tok-A", gid)).status == 204);
+  CHECK(w.look->user("dA", u1));
+}
+
+TEST_CASE("one directory's token cannot reach another's objects (S9)", "[actors]") {
+  world w;
+  w.add_directory("dA", "tok-A");
+  w.add_directory("dB", "tok-B");
+  w.start();
+  auto id = create_user(w, "tok-A", "alice");
+  auto get = w.call(make_call(scim_method::get, user_kind, "tok-B", id));
+  CHECK(get.status == 404);
+  auto patch = w.call(make_call(scim_method::patch, user_kind, "tok-B", id,
+                                patch_body("replace", "displayName", "stolen")));
+  CHECK(patch.status == 404);
+  auto del = w.call(make_call(scim_method::remove, user_kind, "tok-B", id));
+  CHECK(del.status == 404);
+  auto list = w.call(make_call(scim_method::list, user_kind, "tok-B"));
+  CHECK(list.status == 200);
+  CHECK(list.body["totalResults"] == 0);
+  CHECK(w.look->user("dA", id)->version == 1);
+}
+
+TEST_CASE("pushes are refused for missing, unknown, expired tokens and paused directories", "[actors]") {
+  world w;
+  w.add_directory("dOk", "tok-ok", false, format_time(start_time + 1h));
+  w.add_directory("dPaused", "tok-paused", true);
+  w.add_directory("dExpired", "tok-expired", false, format_time(start_time - 1s));
+  w.add_directory("dDraft", "tok-draft", false, std::nullopt, "draft");
+  w.start();
+  auto list = [&](const std::string& token) {
+    return w.call(make_call(scim_method::list, user_kind, token));
+  };
+
+  CHECK(list("tok-ok").status == 200);
+
+  auto missing = list("");
+  REQUIRE(missing.error);
+  CHECK(missing.status == 401);
+  CHECK(missing.error->code == error_code::unauthorized);
+
+  auto unknown = list("tok-nope");
+  REQUIRE(unknown.error);
+  CHECK(unknown.status == 401);
+  CHECK(unknown.error->code == error_code::unauthorized);
+
+  auto paused = list("tok-paused");
+  REQUIRE(paused.error);
+  CHECK(paused.status == 403);
+  CHECK(paused.error->code == error_code::forbidden);
+
+  auto expired = list("tok-expired");
+  REQUIRE(expired.error);
+  CHECK(expired.status == 401);
+  CHECK(expired.error->code == error_code::token_expired);
+
+  auto draft = list("tok-draft");
+  REQUIRE(draft.error);
+  CHECK(draft.status == 401);
+
+  // The injected clock moves past the first token's expiry.
+  w.time.advance(2h);
+  auto later = list("tok-ok");
+  REQUIRE(later.error);
+  CHECK(later.error->code == error_code::token_expired);
+  // Writes are refused as well, and nothing is stored.
+  auto create = w.call(make_call(scim_method::create, user_kind, "tok-ok", {}, new_user("late")));
+  CHECK(create.status == 401);
+  CHECK(w.look->find_users("dOk", {})->total == 0);
+}
+
+TEST_CASE("an idle entity actor passivates and is reloaded on the next call", "[actors]") {
+  actor_options opts;
+  opts.passivate_after = 1s;
+  world w{opts};
+  w.add_directory("dA", "tok-A");
+  w.start();
+  auto id = create_user(w, "tok-A", "alice");
+  auto patch = [&](const std::string& name) {
+    return w.call(make_call(scim_method::patch, user_kind, "tok-A", id,
+                            patch_body("replace", "displayName", name)));
+  };
+  CHECK(patch("one").status == 200);
+  CHECK(w.ctx->live_users.load() == 1);
+
+  // Not idle long enough yet.
+  w.sched->advance_time(500ms);
+  w.sched->run();
+  CHECK(w.ctx->live_users.load() == 1);
+
+  w.sched->advance_time(2s);
+  w.sched->run();
+  CHECK(w.ctx->live_users.load() == 0);
+
+  // The next call spawns a fresh actor that reloads the stored version.
+  auto again = patch("two");
+  REQUIRE_FALSE(again.error);
+  CHECK(again.status == 200);
+  CHECK(again.body["displayName"] == "two");
+  CHECK(w.look->user("dA", id)->version == 3);
+  CHECK(w.ctx->live_users.load() == 1);
+
+  // A call already on its way when the idle timer fires is not lost.
+  auto pending = w.send(make_call(scim_method::patch, user_kind, "tok-A", id,
+                                  patch_body("replace", "displayName", "three")));
+  w.sched->advance_time(2s);
+  w.sched->run();
+  REQUIRE(pending->reply);
+  CHECK(pending->reply->status == 200);
+  CHECK(w.look->user("dA", id)->display_name == std::optional<std::string>{"three"});
+
+  w.sched->trigger_timeouts();
+  w.sched->run();
+  CHECK(w.ctx->live_users.load() == 0);
+}

@@ -1,0 +1,229 @@
+// The group-commit writer actor under CAF's deterministic scheduler (S8):
+// acks only after the commit, batches bounded by max_batch, a failing job
+// does not spoil its batch.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include "actors/protocol.hpp"
+#include "actors/writer.hpp"
+#include "config/metrics.hpp"
+#include "persistence/store.hpp"
+
+namespace fs = std::filesystem;
+using namespace dirsync;
+using namespace dirsync::actors;
+
+namespace {
+
+// One request's outcome, filled by a helper actor.
+template <class Reply>
+struct outcome {
+  std::optional<Reply> reply;      ///< The answer, once it arrived.
+  std::optional<caf::error> error; ///< A CAF-level failure.
+};
+
+// Spawns a helper that sends `msg` to `to` and stores the answer; nothing
+// happens until the scheduler runs (no blocking receive in tests).
+template <class Reply, class Handle, class Msg>
+std::shared_ptr<outcome<Reply>> ask(caf::actor_system& sys, const Handle& to, Msg msg) {
+  auto out = std::make_shared<outcome<Reply>>();
+  sys.spawn([to, msg, out](caf::event_based_actor* self) {
+    self->request(to, caf::infinite, msg)
+      .then([out](Reply& r) { out->reply = std::move(r); },
+            [out](caf::error& e) { out->error = e; });
+  });
+  return out;
+}
+
+persistence::user_row user(const std::string& id, const std::string& name) {
+  persistence::user_row u;
+  u.id = id;
+  u.directory_id = "dA";
+  u.user_name = name;
+  u.created = "2026-01-01T00:00:00.000Z";
+  u.last_modified = u.created;
+  u.resource = "{}";
+  return u;
+}
+
+// A migrated database, a writer actor on the test coordinator, and a reader
+// connection of the test's own to look at what is committed.
+struct writer_world {
+  fs::path dir;
+  std::unique_ptr<persistence::backend> db;
+  std::unique_ptr<persistence::reader> look;
+  metrics::registry metrics;
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::scheduler::test_coordinator* sched = nullptr;
+  writer_actor writer;
+
+  explicit writer_world(std::size_t max_batch) {
+    static std::atomic<int> seq{0};
+    dir = fs::temp_directory_path()
+          / ("dirsync-wactor-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
+    fs::remove_all(dir);
+    db = persistence::make_sqlite_backend({(dir / "dirsync.db").string(), "full"});
+    REQUIRE(db->migrate() == "");
+    std::string err;
+    auto wdb = std::shared_ptr<persistence::writer>(db->open_writer(err));
+    REQUIRE(wdb);
+    look = db->open_reader(err);
+    REQUIRE(look);
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    sys = std::make_unique<caf::actor_system>(cfg);
+    sys->await_actors_before_shutdown(false);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
+    writer = sys->spawn(spawn_writer_behavior, wdb,
+                        writer_config{max_batch, std::chrono::milliseconds{0}, &metrics});
+    sched->run();
+  }
+
+  ~writer_world() {
+    caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    sched->run();
+    writer = nullptr;
+    sys.reset();
+    look.reset();
+    db.reset();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+
+  metrics::histogram& batch_sizes() {
+    return metrics.histogram("dirsync_writer_batch_size", "Jobs per group commit");
+  }
+
+  // Runs single steps until `done` holds (or nothing is left to run).
+  template <class Pred>
+  void step_until(Pred done) {
+    while (!done())
+      REQUIRE(sched->try_run_once());
+  }
+};
+
+using ack_ptr = std::shared_ptr<outcome<write_ack>>;
+
+std::size_t acked(const std::vector<ack_ptr>& acks) {
+  std::size_t n = 0;
+  for (auto& a : acks)
+    n += a->reply.has_value() ? 1 : 0;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("acks arrive only after the batch holding the jobs committed", "[actors]") {
+  writer_world w{256};
+  constexpr int jobs = 4;
+  auto ran = std::make_shared<int>(0);
+  std::vector<ack_ptr> acks;
+  for (int i = 0; i < jobs; ++i) {
+    auto id = "u" + std::to_string(i);
+    acks.push_back(ask<write_ack>(*w.sys, w.writer, write_job{[id, ran](persistence::writer& db) {
+                                    ++*ran;
+                                    return db.insert_user(user(id, id));
+                                  }}));
+  }
+  // Every job ran inside the open batch, and none is answered or visible yet.
+  w.step_until([&] { return *ran == jobs; });
+  CHECK(acked(acks) == 0);
+  auto page = w.look->find_users("dA", {});
+  REQUIRE(page);
+  CHECK(page->total == 0);
+  CHECK(w.batch_sizes().count() == 0);
+
+  w.sched->run();
+  CHECK(acked(acks) == jobs);
+  for (auto& a : acks)
+    CHECK_FALSE(a->reply->error);
+  page = w.look->find_users("dA", {});
+  REQUIRE(page);
+  CHECK(page->total == jobs);
+  // One group commit for the whole burst.
+  CHECK(w.batch_sizes().count() == 1);
+  CHECK(w.batch_sizes().sum() == Approx(jobs));
+}
+
+TEST_CASE("max_batch bounds the jobs of one commit", "[actors]") {
+  writer_world w{2};
+  constexpr int jobs = 5;
+  // What each job saw committed (by another connection) when it ran.
+  auto seen = std::make_shared<std::vector<std::int64_t>>();
+  auto* look = w.look.get();
+  std::vector<ack_ptr> acks;
+  for (int i = 0; i < jobs; ++i) {
+    auto id = "u" + std::to_string(i);
+    acks.push_back(ask<write_ack>(*w.sys, w.writer, write_job{[id, seen, look](persistence::writer& db) {
+                                    auto page = look->find_users("dA", {});
+                                    seen->push_back(page ? page->total : -1);
+                                    return db.insert_user(user(id, id));
+                                  }}));
+  }
+  w.sched->run();
+  CHECK(acked(acks) == jobs);
+  // Batches {u0,u1}, {u2,u3}, {u4}: each commit is visible to the next batch.
+  CHECK(*seen == std::vector<std::int64_t>{0, 0, 2, 2, 4});
+  CHECK(w.batch_sizes().count() == 3);
+  CHECK(w.batch_sizes().sum() == Approx(jobs));
+  auto page = w.look->find_users("dA", {});
+  REQUIRE(page);
+  CHECK(page->total == jobs);
+}
+
+TEST_CASE("a failing job gets its error while the rest of its batch commits", "[actors]") {
+  writer_world w{256};
+  auto first = ask<write_ack>(*w.sys, w.writer, write_job{[](persistence::writer& db) {
+                                return db.insert_user(user("u1", "alice"));
+                              }});
+  auto clash = ask<write_ack>(*w.sys, w.writer, write_job{[](persistence::writer& db) {
+                                // Half-written then failing: the savepoint undoes the first insert.
+                                if (auto r = db.insert_user(user("u9", "zoe")); !r)
+                                  return r;
+                                return db.insert_user(user("u2", "ALICE"));
+                              }});
+  auto last = ask<write_ack>(*w.sys, w.writer, write_job{[](persistence::writer& db) {
+                               return db.insert_user(user("u3", "bob"));
+                             }});
+  w.sched->run();
+  REQUIRE(first->reply);
+  REQUIRE(clash->reply);
+  REQUIRE(last->reply);
+  CHECK_FALSE(first->reply->error);
+  REQUIRE(clash->reply->error);
+  CHECK(clash->reply->error->code == scim::error_code::uniqueness);
+  CHECK_FALSE(last->reply->error);
+  CHECK(w.batch_sizes().count() == 1);
+  CHECK(w.batch_sizes().sum() == Approx(3));
+  CHECK(w.look->user("dA", "u1"));
+  CHECK(w.look->user("dA", "u3"));
+  CHECK_FALSE(w.look->user("dA", "u2"));
+  CHECK_FALSE(w.look->user("dA", "u9"));
+}
+
+TEST_CASE("a later burst opens a new batch", "[actors]") {
+  writer_world w{256};
+  auto a = ask<write_ack>(*w.sys, w.writer, write_job{[](persistence::writer& db) {
+                            return db.insert_user(user("u1", "alice"));
+                          }});
+  w.sched->run();
+  REQUIRE(a->reply);
+  auto b = ask<write_ack>(*w.sys, w.writer, write_job{[](persistence::writer& db) {
+                            return db.insert_user(user("u2", "bob"));
+                          }});
+  w.sched->run();
+  REQUIRE(b->reply);
+  CHECK_FALSE(b->reply->error);
+  CHECK(w.batch_sizes().count() == 2);
+  CHECK(w.look->user("dA", "u2"));
+}
