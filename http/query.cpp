@@ -1,6 +1,8 @@
 #include "http/query.hpp"
 
+#include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/parse_query.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -86,6 +88,22 @@ parsed_target parse_target(std::string_view target) {
   out.path = percent_decode(target.substr(0, qmark), false);
   if (qmark != std::string_view::npos)
     out.query = lenient_query(target.substr(qmark + 1));
+  return out;
+}
+
+std::string encode_query_component(std::string_view s) {
+  return boost::urls::encode(s, boost::urls::unreserved_chars);
+}
+
+std::string build_query_string(const query_params& params) {
+  std::string out;
+  for (const auto& [key, value] : params) {
+    if (!out.empty())
+      out += '&';
+    out += encode_query_component(key);
+    out += '=';
+    out += encode_query_component(value);
+  }
   return out;
 }
 

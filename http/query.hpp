@@ -30,4 +30,12 @@ query_params parse_query_string(std::string_view query);
 /// escapes ("%zz", a trailing "%") are kept literally.
 std::string percent_decode(std::string_view s, bool plus_as_space);
 
+/// Percent-encodes a query key or value: everything except the RFC 3986
+/// unreserved characters (A-Z a-z 0-9 - . _ ~) is escaped; a space becomes %20.
+std::string encode_query_component(std::string_view s);
+
+/// Renders parameters as "a=1&b=x%20y" (no leading '?'); the inverse of
+/// parse_query_string. Useful for links (e.g. paging) and for tests.
+std::string build_query_string(const query_params& params);
+
 } // namespace dirsync::http

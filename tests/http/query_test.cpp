@@ -67,3 +67,12 @@ TEST_CASE("parse_query_string and percent_decode agree with the target parser", 
   CHECK(percent_decode("a+b%20c", false) == "a+b c");
   CHECK(percent_decode("%", true) == "%");
 }
+
+TEST_CASE("build_query_string round-trips through the parser", "[http]") {
+  query_params in{{"filter", "userName eq \"a b\""}, {"x&y", "1+2=3"}, {"e", "\xc3\xa9~"}};
+  auto text = build_query_string(in);
+  CHECK(text == "filter=userName%20eq%20%22a%20b%22&x%26y=1%2B2%3D3&e=%C3%A9~");
+  CHECK(parse_query_string(text) == in);
+  CHECK(parse_target("/p?" + text).query == in);
+  CHECK(build_query_string({}).empty());
+}

@@ -172,3 +172,42 @@ TEST_CASE("an empty responder ignores send", "[http]") {
   }
   CHECK(delivered == 1);
 }
+
+TEST_CASE("several I/O threads serve concurrent keep-alive connections", "[http]") {
+  server_options o;
+  o.io_threads = 4;
+  running_server s(
+      [](request req, responder reply) {
+        auto answer = [req, reply] {
+          response r;
+          r.body = req.path;
+          reply.send(r);
+        };
+        if (req.path.back() % 2)
+          std::thread(answer).detach();
+        else
+          answer();
+      },
+      o);
+  constexpr int connections = 6;
+  constexpr int per_connection = 20;
+  std::vector<std::unique_ptr<client>> clients;
+  for (int i = 0; i < connections; ++i)
+    clients.push_back(std::make_unique<client>(s.port()));
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < connections; ++i) {
+    threads.emplace_back([&, i] {
+      for (int n = 0; n < per_connection; ++n) {
+        auto path = "/c" + std::to_string(i) + "/" + std::to_string(n);
+        bhttp::response<bhttp::string_body> res;
+        if (!clients[i]->write_raw("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n") &&
+            !clients[i]->read(res) && res.body() == path)
+          ++good;
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  CHECK(good == connections * per_connection);
+}
