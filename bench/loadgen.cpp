@@ -1,0 +1,320 @@
+// dirsync_loadgen: closed-loop SCIM load generator for dirsyncd (issue 6).
+//
+// C worker threads, each with its own keep-alive HTTP/1.1 connection to
+// 127.0.0.1:PORT, take request tickets until the request budget (-n) or the
+// wall-time budget (--max-seconds) is spent. Every workload ends by reading
+// its results back over SCIM; the exit status is 1 when something that was
+// acknowledged is missing, 2 on a usage or setup error.
+
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "mix.hpp"
+#include "scim.hpp"
+
+namespace bench {
+namespace {
+
+struct options {
+  std::string workload = "create";
+  std::uint64_t users = 10000;   // lookup/patch: directory size; group: users created as members
+  std::uint64_t members = 10000; // group: members added
+  std::uint64_t removals = 1000; // group: members removed afterwards
+  std::uint64_t batch = 100;     // group: members (or remove ops) per PATCH
+  int groups = 4;                // mix: groups per directory
+  unsigned seed = 1;
+  double setup_seconds = 600;
+};
+
+int workload_create(const settings& s, const options&) {
+  client v{s.port, s.timeout};
+  const auto& tok = s.tokens[0];
+  auto before = user_total(v, tok);
+  std::vector<std::string> ids, names;
+  auto p = create_users(s, tok, "create", "c", s.requests, ids, names, s.max_seconds);
+  print_header();
+  print_phase(p);
+  auto acked = static_cast<long long>(count_nonempty(ids));
+  auto after = user_total(v, tok);
+  bool ok = report_check("users = before + acknowledged creates", before + acked, after, after >= before + acked);
+  if (after > before + acked)
+    std::printf("note: %lld created but not acknowledged (timeouts/errors)\n", after - before - acked);
+  return ok ? 0 : 1;
+}
+
+int workload_lookup(const settings& s, const options& o) {
+  client v{s.port, s.timeout};
+  const auto& tok = s.tokens[0];
+  auto before = user_total(v, tok);
+  std::vector<std::string> ids, names;
+  auto setup = create_users(s, tok, "setup", "l", o.users, ids, names, o.setup_seconds);
+  std::vector<std::uint64_t> known;
+  for (std::uint64_t i = 0; i < ids.size(); ++i)
+    if (!ids[i].empty())
+      known.push_back(i);
+  if (known.empty()) {
+    std::fprintf(stderr, "no user could be created\n");
+    return 2;
+  }
+  std::atomic<std::uint64_t> wrong{0};
+  auto p = run_phase("lookup", s, s.concurrency, s.requests, [&](int w, std::uint64_t i, client& c, stats& st) {
+    std::uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ull ^ static_cast<std::uint64_t>(w) ^ o.seed;
+    auto j = known[(x >> 17) % known.size()];
+    auto r = timed(c, st, "GET filter userName eq", bhttp::verb::get, filter_target(names[j]), {}, tok, 200);
+    if (r.status != 200)
+      return;
+    auto b = json::parse(r.body, nullptr, false);
+    if (!b.is_object() || b.value("totalResults", 0) != 1 || !b["Resources"].is_array()
+        || b["Resources"][0].value("id", "") != ids[j])
+      ++wrong;
+  });
+  print_header();
+  print_phase(setup);
+  print_phase(p);
+  auto after = user_total(v, tok);
+  auto acked = static_cast<long long>(known.size());
+  bool ok = report_check("users = before + acknowledged creates", before + acked, after, after >= before + acked);
+  ok = report_check("lookups of acknowledged users that missed", 0, static_cast<long long>(wrong.load()),
+                    wrong == 0) && ok;
+  return ok ? 0 : 1;
+}
+
+int workload_patch(const settings& s, const options& o) {
+  client v{s.port, s.timeout};
+  const auto& tok = s.tokens[0];
+  std::vector<std::string> ids, names;
+  auto users = std::max<std::uint64_t>(o.users, static_cast<std::uint64_t>(s.concurrency));
+  auto setup = create_users(s, tok, "setup", "p", users, ids, names, o.setup_seconds);
+  // Thread w owns users w, w+C, w+2C...: its changes to them are ordered, so
+  // the last acknowledged value of each is known.
+  std::vector<std::string> given(users);
+  std::vector<char> active(users, 1), patched(users, 0), uncertain(users, 0);
+  std::vector<std::uint64_t> visits(static_cast<std::size_t>(s.concurrency), 0);
+  auto per = users / static_cast<std::uint64_t>(s.concurrency);
+  auto p = run_phase("patch", s, s.concurrency, s.requests, [&](int w, std::uint64_t i, client& c, stats& st) {
+    auto k = visits[static_cast<std::size_t>(w)]++;
+    auto j = static_cast<std::uint64_t>(w) + static_cast<std::uint64_t>(s.concurrency) * (k % per);
+    if (ids[j].empty())
+      return;
+    auto target = "/scim/v2/Users/" + ids[j];
+    int op = static_cast<int>((k / per) % 4); // name, deactivate, name, reactivate
+    response r;
+    std::string g = "G" + std::to_string(i);
+    if (op == 0 || op == 2) {
+      r = timed(c, st, "PATCH name", bhttp::verb::patch, target,
+                patch_body({{{"op", "replace"}, {"path", "name.givenName"}, {"value", g}},
+                            {{"op", "replace"}, {"path", "name.familyName"}, {"value", "F" + std::to_string(i)}}}),
+                tok, 200);
+    } else {
+      bool to = op == 3;
+      r = timed(c, st, to ? "PATCH active=true" : "PATCH active=false", bhttp::verb::patch, target,
+                patch_body({{{"op", "replace"}, {"value", {{"active", to}}}}}), tok, 200);
+      if (r.status == 200)
+        active[j] = to;
+    }
+    if (r.status == 200) {
+      patched[j] = 1;
+      if (op == 0 || op == 2)
+        given[j] = g;
+    } else {
+      uncertain[j] = 1;
+    }
+  });
+  print_header();
+  print_phase(setup);
+  print_phase(p);
+  std::unordered_map<std::string, json> back;
+  bool read = all_users(v, tok, back);
+  long long checked = 0, lost = 0;
+  for (std::uint64_t j = 0; j < users; ++j) {
+    if (ids[j].empty() || !patched[j] || uncertain[j])
+      continue;
+    ++checked;
+    auto it = back.find(ids[j]);
+    if (it == back.end() || it->second.value("active", true) != static_cast<bool>(active[j])
+        || (!given[j].empty() && it->second["name"].value("givenName", "") != given[j]))
+      ++lost;
+  }
+  bool ok = report_check("patched users whose last acknowledged state differs", 0, lost, read && lost == 0);
+  std::printf("verify: %lld patched users checked (read back %zu users)\n", checked, back.size());
+  return ok ? 0 : 1;
+}
+
+int workload_group(const settings& s, const options& o) {
+  client c{s.port, s.timeout};
+  const auto& tok = s.tokens[0];
+  std::vector<std::string> ids, names;
+  auto setup = create_users(s, tok, "setup", "m", o.members, ids, names, o.setup_seconds);
+  std::vector<std::string> pool;
+  for (auto& id : ids)
+    if (!id.empty())
+      pool.push_back(id);
+  stats st;
+  auto g = timed(c, st, "POST /Groups", bhttp::verb::post, "/scim/v2/Groups",
+                 json{{"schemas", {group_urn}}, {"displayName", s.prefix + "-push"}, {"members", json::array()}}.dump(),
+                 tok, 201);
+  auto gid = id_of(g);
+  if (gid.empty()) {
+    std::fprintf(stderr, "group create failed: %d %s\n", g.status, g.body.c_str());
+    return 2;
+  }
+  const std::uint64_t edges[] = {100, 1000, 5000, 10000, 20000, 50000, 100000, 1000000};
+  std::vector<series> buckets(std::size(edges) + 1);
+  auto bucket_of = [&](std::uint64_t size) {
+    std::size_t b = 0;
+    while (b < std::size(edges) && size >= edges[b])
+      ++b;
+    return b;
+  };
+  std::set<std::string> expected, uncertain;
+  auto deadline = steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.max_seconds));
+  bool stopped = false;
+  auto target = "/scim/v2/Groups/" + gid;
+  auto t0 = steady::now();
+  for (std::size_t at = 0; at < pool.size(); at += o.batch) {
+    if (steady::now() >= deadline) {
+      stopped = true;
+      break;
+    }
+    json values = json::array();
+    auto end = std::min<std::size_t>(pool.size(), at + o.batch);
+    for (auto k = at; k < end; ++k)
+      values.push_back({{"value", pool[k]}});
+    auto size = expected.size();
+    auto t = steady::now();
+    auto r = c.request(bhttp::verb::patch, target, patch_body({{{"op", "add"}, {"path", "members"}, {"value", values}}}), tok);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t).count();
+    buckets[bucket_of(size)].add(static_cast<std::uint64_t>(us), r.status, r.status == 204);
+    st.by_op["PATCH add 100 members"].add(static_cast<std::uint64_t>(us), r.status, r.status == 204);
+    for (auto k = at; k < end; ++k)
+      (r.status == 204 ? expected : uncertain).insert(pool[k]);
+  }
+  double push_seconds = std::chrono::duration<double>(steady::now() - t0).count();
+  // Removals: spread over the group, `batch` remove ops per PATCH.
+  std::vector<std::string> victims;
+  std::vector<std::string> current(expected.begin(), expected.end());
+  auto k = std::min<std::uint64_t>(o.removals, current.size());
+  for (std::uint64_t i = 0; i < k; ++i)
+    victims.push_back(current[i * current.size() / k]);
+  auto t1 = steady::now();
+  for (std::size_t at = 0; at < victims.size() && !stopped; at += o.batch) {
+    if (steady::now() >= deadline) {
+      stopped = true;
+      break;
+    }
+    json ops = json::array();
+    auto end = std::min<std::size_t>(victims.size(), at + o.batch);
+    for (auto x = at; x < end; ++x)
+      ops.push_back({{"op", "remove"}, {"path", "members[value eq \"" + victims[x] + "\"]"}});
+    auto r = timed(c, st, "PATCH remove 100 members", bhttp::verb::patch, target, patch_body(ops), tok, 204);
+    for (auto x = at; x < end; ++x) {
+      if (r.status == 204)
+        expected.erase(victims[x]);
+      else
+        uncertain.insert(victims[x]);
+    }
+  }
+  double remove_seconds = std::chrono::duration<double>(steady::now() - t1).count();
+  for (int i = 0; i < 20; ++i)
+    timed(c, st, "GET group excl. members", bhttp::verb::get, target + "?excludedAttributes=members", {}, tok, 200);
+  for (auto& [key, v] : st.by_op)
+    std::sort(v.us.begin(), v.us.end());
+  print_header();
+  print_phase(setup);
+  for (auto& [key, v] : st.by_op)
+    print_series("group " + key, v, 0);
+  std::printf("group push: %zu members in %.2f s%s; %zu removals in %.2f s\n", expected.size() + victims.size(),
+              push_seconds, stopped ? " (STOPPED BY TIME LIMIT)" : "", victims.size(), remove_seconds);
+  std::printf("PATCH add latency by group size before the PATCH:\n");
+  for (std::size_t b = 0; b < buckets.size(); ++b) {
+    if (buckets[b].us.empty())
+      continue;
+    std::sort(buckets[b].us.begin(), buckets[b].us.end());
+    std::string label = "  size " + std::to_string(b ? edges[b - 1] : 0) + ".."
+                        + (b < std::size(edges) ? std::to_string(edges[b] - 1) : std::string{"+"});
+    print_series(label, buckets[b], 0);
+  }
+  std::set<std::string> back;
+  bool read = group_members(c, tok, gid, back);
+  long long lost = 0, extra = 0;
+  for (auto& m : expected)
+    lost += !back.count(m);
+  for (auto& m : back)
+    extra += !expected.count(m) && !uncertain.count(m);
+  bool ok = report_check("group members (acknowledged adds - removes)", static_cast<long long>(expected.size()),
+                         static_cast<long long>(back.size()), read && lost == 0 && extra == 0);
+  if (lost || extra)
+    std::printf("verify: %lld acknowledged members missing, %lld acknowledged removals still present\n", lost, extra);
+  return ok ? 0 : 1;
+}
+
+} // namespace
+} // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  settings s;
+  options o;
+  int port = 0;
+  long long timeout_ms = 60000;
+  std::string tokens_file;
+  CLI::App app{"dirsync_loadgen: closed-loop SCIM load against dirsyncd on 127.0.0.1"};
+  app.add_option("workload", o.workload, "create | lookup | patch | group | mix")
+    ->check(CLI::IsMember({"create", "lookup", "patch", "group", "mix"}));
+  app.add_option("--port", port, "dirsyncd port on 127.0.0.1")->required()->check(CLI::Range(1, 65535));
+  app.add_option("--token", s.tokens, "SCIM bearer token (repeat for several directories)");
+  app.add_option("--tokens-file", tokens_file, "file with one SCIM bearer token per line");
+  app.add_option("-c,--concurrency", s.concurrency, "connections, one thread each")->check(CLI::Range(1, 1024));
+  app.add_option("-n,--requests", s.requests, "request budget of the measured phase (mix: operations)");
+  app.add_option("--max-seconds", s.max_seconds, "wall-time budget of the measured phase")->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--setup-seconds", o.setup_seconds, "wall-time budget of a setup phase")->check(CLI::Range(1.0, 7200.0));
+  app.add_option("--timeout-ms", timeout_ms, "per-request timeout")->check(CLI::Range(100, 600000));
+  app.add_option("--users", o.users, "lookup/patch/mix: users created first");
+  app.add_option("--members", o.members, "group: members added");
+  app.add_option("--removals", o.removals, "group: members removed afterwards");
+  app.add_option("--batch", o.batch, "group: members per PATCH")->check(CLI::Range(1, 10000));
+  app.add_option("--groups", o.groups, "mix: groups per directory")->check(CLI::Range(1, 1000));
+  app.add_option("--seed", o.seed, "random seed");
+  CLI11_PARSE(app, argc, argv);
+  s.port = static_cast<std::uint16_t>(port);
+  s.timeout = std::chrono::milliseconds{timeout_ms};
+  if (!tokens_file.empty()) {
+    std::FILE* f = std::fopen(tokens_file.c_str(), "r");
+    if (!f) {
+      std::fprintf(stderr, "cannot read %s\n", tokens_file.c_str());
+      return 2;
+    }
+    char line[4096];
+    while (std::fgets(line, sizeof line, f)) {
+      std::string t = line;
+      while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' '))
+        t.pop_back();
+      if (!t.empty())
+        s.tokens.push_back(t);
+    }
+    std::fclose(f);
+  }
+  if (s.tokens.empty()) {
+    std::fprintf(stderr, "give --token or --tokens-file\n");
+    return 2;
+  }
+  s.prefix = "b" + std::to_string(std::time(nullptr)) + "-" + std::to_string(o.seed);
+  std::printf("workload %s: port %d, concurrency %d, budget %llu requests / %.0f s, %zu directories\n",
+              o.workload.c_str(), port, s.concurrency, static_cast<unsigned long long>(s.requests), s.max_seconds,
+              s.tokens.size());
+  if (o.workload == "create")
+    return workload_create(s, o);
+  if (o.workload == "lookup")
+    return workload_lookup(s, o);
+  if (o.workload == "patch")
+    return workload_patch(s, o);
+  if (o.workload == "group")
+    return workload_group(s, o);
+  return workload_mix(s, o.users, o.groups, o.seed);
+}

@@ -1,0 +1,143 @@
+#pragma once
+
+// SCIM request bodies and the read-back helpers the verification step uses.
+
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "stats.hpp"
+
+namespace bench {
+
+using json = nlohmann::json;
+
+inline constexpr const char* user_urn = "urn:ietf:params:scim:schemas:core:2.0:User";
+inline constexpr const char* group_urn = "urn:ietf:params:scim:schemas:core:2.0:Group";
+inline constexpr const char* patch_urn = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// Percent-encodes a query value.
+inline std::string enc(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    }
+  }
+  return out;
+}
+
+/// An Okta-shaped User body.
+inline std::string user_body(const std::string& user_name, const std::string& given, const std::string& family) {
+  json b = {{"schemas", {user_urn}},
+            {"userName", user_name},
+            {"name", {{"givenName", given}, {"familyName", family}}},
+            {"emails", {{{"primary", true}, {"value", user_name}, {"type", "work"}}}},
+            {"displayName", given + " " + family},
+            {"locale", "en-US"},
+            {"externalId", "ext-" + user_name},
+            {"groups", json::array()},
+            {"active", true}};
+  return b.dump();
+}
+
+inline std::string patch_body(json ops) { return json{{"schemas", {patch_urn}}, {"Operations", std::move(ops)}}.dump(); }
+
+inline std::string filter_target(const std::string& user_name) {
+  return "/scim/v2/Users?filter=" + enc("userName eq \"" + user_name + "\"");
+}
+
+/// The id in a 201 body ("" if absent).
+inline std::string id_of(const response& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  if (j.is_object() && j.contains("id") && j["id"].is_string())
+    return j["id"].get<std::string>();
+  return {};
+}
+
+/// totalResults of GET /Users?count=0[&filter=...]; -1 on failure.
+inline long long user_total(client& c, const std::string& token, const std::string& filter = {}) {
+  std::string t = "/scim/v2/Users?count=0";
+  if (!filter.empty())
+    t += "&filter=" + enc(filter);
+  auto r = c.request(bhttp::verb::get, t, {}, token);
+  auto j = json::parse(r.body, nullptr, false);
+  if (r.status != 200 || !j.is_object() || !j.contains("totalResults"))
+    return -1;
+  return j["totalResults"].get<long long>();
+}
+
+/// Every user of the directory by id (paged with count=1000); false on failure.
+inline bool all_users(client& c, const std::string& token, std::unordered_map<std::string, json>& out) {
+  for (long long start = 1;; start += 1000) {
+    auto r = c.request(bhttp::verb::get, "/scim/v2/Users?startIndex=" + std::to_string(start) + "&count=1000", {},
+                       token);
+    auto j = json::parse(r.body, nullptr, false);
+    if (r.status != 200 || !j.is_object())
+      return false;
+    auto& res = j["Resources"];
+    if (!res.is_array() || res.empty())
+      return true;
+    for (auto& u : res)
+      out[u.value("id", "")] = u;
+    if (start + static_cast<long long>(res.size()) > j.value("totalResults", 0LL))
+      return true;
+  }
+}
+
+/// Member ids of a group (GET /Groups/{id}); false on failure.
+inline bool group_members(client& c, const std::string& token, const std::string& gid, std::set<std::string>& out) {
+  auto r = c.request(bhttp::verb::get, "/scim/v2/Groups/" + gid, {}, token);
+  auto j = json::parse(r.body, nullptr, false);
+  if (r.status != 200 || !j.is_object())
+    return false;
+  if (j.contains("members") && j["members"].is_array())
+    for (auto& m : j["members"])
+      out.insert(m.value("value", ""));
+  return true;
+}
+
+/// Prints one verification line; returns true when nothing was lost.
+inline bool report_check(const std::string& what, long long expected, long long got, bool ok) {
+  std::printf("verify: %-44s expected %lld, read back %lld  %s\n", what.c_str(), expected, got, ok ? "OK" : "LOST");
+  return ok;
+}
+
+/// Creates n users named `<prefix>-<tag><i>@bench.example` at the run's
+/// concurrency; ids[i] is the id of user i ("" if not acknowledged).
+inline phase_result create_users(const settings& s, const std::string& token, const std::string& phase,
+                                 const std::string& tag, std::uint64_t n, std::vector<std::string>& ids,
+                                 std::vector<std::string>& names, double max_seconds) {
+  ids.assign(n, {});
+  names.resize(n);
+  for (std::uint64_t i = 0; i < n; ++i)
+    names[i] = s.prefix + "-" + tag + std::to_string(i) + "@bench.example";
+  auto bounded = s;
+  bounded.max_seconds = max_seconds;
+  return run_phase(phase, bounded, s.concurrency, n, [&](int, std::uint64_t i, client& c, stats& st) {
+    auto r = timed(c, st, "POST /Users", bhttp::verb::post, "/scim/v2/Users",
+                   user_body(names[i], "Given" + std::to_string(i), "Family" + std::to_string(i)), token, 201);
+    if (r.status == 201)
+      ids[i] = id_of(r);
+  });
+}
+
+inline std::uint64_t count_nonempty(const std::vector<std::string>& v) {
+  std::uint64_t n = 0;
+  for (auto& x : v)
+    n += !x.empty();
+  return n;
+}
+
+} // namespace bench

@@ -1,0 +1,177 @@
+#pragma once
+
+// Latency and status bookkeeping for the load generator, and the closed-loop
+// runner: C threads, each with its own connection, take request tickets until
+// the request budget or the wall-time budget is spent.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/resource.h>
+
+#include "client.hpp"
+
+namespace bench {
+
+using steady = std::chrono::steady_clock;
+
+/// Latencies (microseconds) and statuses of one kind of request.
+struct series {
+  std::vector<std::uint32_t> us;
+  std::map<int, std::uint64_t> statuses; // 0 = transport failure/timeout
+  std::uint64_t ok = 0;
+
+  void add(std::uint64_t micros, int status, bool good) {
+    us.push_back(static_cast<std::uint32_t>(std::min<std::uint64_t>(micros, UINT32_MAX)));
+    ++statuses[status];
+    if (good)
+      ++ok;
+  }
+  void merge(const series& o) {
+    us.insert(us.end(), o.us.begin(), o.us.end());
+    for (auto& [s, n] : o.statuses)
+      statuses[s] += n;
+    ok += o.ok;
+  }
+  /// Percentile in milliseconds (us must be sorted).
+  double pct(double p) const {
+    if (us.empty())
+      return 0;
+    auto i = static_cast<std::size_t>(p * static_cast<double>(us.size()));
+    return us[std::min(i, us.size() - 1)] / 1000.0;
+  }
+};
+
+/// Per-thread (then merged) results, keyed by a label such as "POST /Users".
+struct stats {
+  std::map<std::string, series> by_op;
+  std::uint64_t reconnects = 0;
+
+  void merge(const stats& o) {
+    for (auto& [k, v] : o.by_op)
+      by_op[k].merge(v);
+    reconnects += o.reconnects;
+  }
+};
+
+/// Times one request and records it under `label`; `good` decides "ok".
+inline response timed(client& c, stats& st, const std::string& label, bhttp::verb m, const std::string& target,
+                      std::string body, const std::string& token, int expect) {
+  auto t0 = steady::now();
+  auto r = c.request(m, target, std::move(body), token);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0).count();
+  st.by_op[label].add(static_cast<std::uint64_t>(us), r.status, r.status == expect);
+  return r;
+}
+
+/// Common run settings.
+struct settings {
+  std::uint16_t port = 0;
+  std::vector<std::string> tokens;
+  int concurrency = 16;
+  std::uint64_t requests = 20000;
+  double max_seconds = 120;
+  std::chrono::milliseconds timeout{60000};
+  std::string prefix;
+};
+
+/// A phase's merged results and wall time.
+struct phase_result {
+  std::string name;
+  stats st;
+  double seconds = 0;
+  double client_cpu = 0; // loadgen user+sys seconds during the phase
+  bool hit_time_limit = false;
+};
+
+inline double process_cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+         + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/// Closed loop: `threads` workers call body(worker, ticket, client, stats)
+/// for tickets 0..n-1 (each ticket once) until n or max_seconds is reached.
+using step_fn = std::function<void(int, std::uint64_t, client&, stats&)>;
+
+inline phase_result run_phase(const std::string& name, const settings& s, int threads, std::uint64_t n,
+                              const step_fn& body) {
+  phase_result out;
+  out.name = name;
+  std::atomic<std::uint64_t> next{0};
+  std::atomic<bool> timed_out{false};
+  std::vector<stats> per(static_cast<std::size_t>(threads));
+  auto cpu0 = process_cpu_seconds();
+  auto t0 = steady::now();
+  auto deadline = t0 + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.max_seconds));
+  std::vector<std::thread> pool;
+  for (int w = 0; w < threads; ++w)
+    pool.emplace_back([&, w] {
+      client c{s.port, s.timeout};
+      auto& st = per[static_cast<std::size_t>(w)];
+      for (;;) {
+        if (steady::now() >= deadline) {
+          timed_out = true;
+          break;
+        }
+        auto i = next.fetch_add(1);
+        if (i >= n)
+          break;
+        body(w, i, c, st);
+      }
+      st.reconnects = c.reconnects();
+    });
+  for (auto& t : pool)
+    t.join();
+  out.seconds = std::chrono::duration<double>(steady::now() - t0).count();
+  out.client_cpu = process_cpu_seconds() - cpu0;
+  out.hit_time_limit = timed_out;
+  for (auto& p : per)
+    out.st.merge(p);
+  for (auto& [k, v] : out.st.by_op)
+    std::sort(v.us.begin(), v.us.end());
+  return out;
+}
+
+/// Prints the table header once.
+inline void print_header() {
+  std::printf("%-28s %8s %8s %9s %8s %8s %8s %9s  %s\n", "phase / request", "count", "ok", "req/s", "p50 ms",
+              "p90 ms", "p99 ms", "max ms", "statuses");
+}
+
+/// Prints one row; rate is count/seconds (omitted when seconds is 0).
+inline void print_series(const std::string& label, const series& v, double seconds) {
+  std::string codes;
+  for (auto& [s, n] : v.statuses)
+    codes += (codes.empty() ? "" : " ") + std::to_string(s) + ":" + std::to_string(n);
+  char rate[32] = "-";
+  if (seconds > 0)
+    std::snprintf(rate, sizeof rate, "%.0f", static_cast<double>(v.us.size()) / seconds);
+  std::printf("%-28s %8zu %8llu %9s %8.2f %8.2f %8.2f %9.2f  %s\n", label.c_str(), v.us.size(),
+              static_cast<unsigned long long>(v.ok), rate, v.pct(0.50), v.pct(0.90), v.pct(0.99),
+              v.us.empty() ? 0.0 : v.us.back() / 1000.0, codes.c_str());
+}
+
+/// Prints one line per request kind of a phase (req/s over the phase's wall time).
+inline void print_phase(const phase_result& p) {
+  std::uint64_t total = 0;
+  for (auto& [k, v] : p.st.by_op) {
+    print_series(p.name + " " + k, v, p.seconds);
+    total += v.us.size();
+  }
+  std::printf("%-28s %.2f s wall, %.0f req/s all kinds, loadgen cpu %.2f s (%.1f us/req)%s, reconnects %llu\n",
+              ("  (" + p.name + ")").c_str(), p.seconds, p.seconds > 0 ? static_cast<double>(total) / p.seconds : 0.0,
+              p.client_cpu, total ? p.client_cpu * 1e6 / static_cast<double>(total) : 0.0,
+              p.hit_time_limit ? ", STOPPED BY TIME LIMIT" : "", static_cast<unsigned long long>(p.st.reconnects));
+}
+
+} // namespace bench
