@@ -69,8 +69,10 @@ TEST_CASE("S9 directory isolation with copied ids", "[e2e][isolation]") {
       check_scim_error(r, 400);
     }
   }
-  SECTION("same userName is free in another directory") {
-    CHECK(cb->post("/scim/v2/Users", user_body("shared.name@example.com")).status == 201);
+  SECTION("U1 U3 a userName owned by another active directory -> 409 uniqueness") {
+    auto r = cb->post("/scim/v2/Users", user_body("SHARED.name@example.com"));
+    check_scim_error(r, 409, "uniqueness");
+    CHECK(cb->get("/scim/v2/Users").json_body()["totalResults"] == 0);
   }
   // Whatever B tried, A's data is unchanged.
   auto user_after = ca->get(user_url);

@@ -103,7 +103,8 @@ TEST_CASE("S3 sortBy userName ascending and descending", "[e2e][protocol]") {
     auto r = c.get("/scim/v2/Users?" + q);
     REQUIRE(r.status == 200);
     std::vector<std::string> out;
-    for (const auto& u : r.json_body()["Resources"])
+    auto body = r.json_body(); // keep the list alive for the loop
+    for (const auto& u : body["Resources"])
       out.push_back(u["userName"].get<std::string>());
     return out;
   };
@@ -192,4 +193,62 @@ TEST_CASE("S7 content types", "[e2e][protocol]") {
   check_scim_error(text, 415);
   auto list = c.get("/scim/v2/Users?filter=" + url_encode("userName eq \"text@example.com\""));
   CHECK(list.json_body()["totalResults"] == 0);
+}
+
+namespace {
+
+std::vector<std::string> user_names(client& c, const std::string& filter) {
+  auto r = c.get("/scim/v2/Users?sortBy=userName&filter=" + url_encode(filter));
+  INFO(filter << " -> " << r.body);
+  REQUIRE(r.status == 200);
+  auto body = r.json_body();
+  std::vector<std::string> out;
+  if (body.contains("Resources"))
+    for (const auto& u : body["Resources"])
+      out.push_back(u["userName"].get<std::string>());
+  return out;
+}
+
+void three_users(client& c) {
+  create_user(c, "ann@example.com", {{"active", true}, {"title", "Engineer"},
+                                      {"name", {{"familyName", "Smith"}}},
+                                      {"emails", json::array({{{"type", "work"}, {"value", "ann@example.com"}}})}});
+  create_user(c, "ben@example.org", {{"active", false}, {"name", {{"familyName", "Jones"}}},
+                                      {"emails", json::array({{{"type", "home"}, {"value", "ben@example.com"}}})}});
+  create_user(c, "cat@example.com", {{"active", true}, {"externalId", "x-3"}});
+}
+
+} // namespace
+
+TEST_CASE("S2 filters on column attributes: operators, and/or/not, case rules", "[e2e][protocol]") {
+  fixture f{"generic"};
+  auto& c = *f.c;
+  three_users(c);
+  using v = std::vector<std::string>;
+  CHECK(user_names(c, "userName sw \"A\"") == v{"ann@example.com"});
+  CHECK(user_names(c, "userName ew \".org\"") == v{"ben@example.org"});
+  CHECK(user_names(c, "userName co \"EXAMPLE.COM\"") == v{"ann@example.com", "cat@example.com"});
+  CHECK(user_names(c, "userName ne \"ann@example.com\"") == v{"ben@example.org", "cat@example.com"});
+  CHECK(user_names(c, "active eq false") == v{"ben@example.org"});
+  CHECK(user_names(c, "active eq true and userName sw \"c\"") == v{"cat@example.com"});
+  CHECK(user_names(c, "userName sw \"a\" or userName sw \"b\"") == v{"ann@example.com", "ben@example.org"});
+  CHECK(user_names(c, "not (active eq true)") == v{"ben@example.org"});
+  CHECK(user_names(c, "externalId pr") == v{"cat@example.com"});
+  CHECK(user_names(c, "USERNAME eq \"cat@example.com\"") == v{"cat@example.com"});
+  CHECK(user_names(c, std::string{user_urn} + ":userName eq \"cat@example.com\"") == v{"cat@example.com"});
+  CHECK(user_names(c, "meta.created gt \"2000-01-01T00:00:00Z\"").size() == 3);
+}
+
+// Known bug: filters on attributes kept in the JSON document fail with 400.
+TEST_CASE("S2 filters on document attributes and value paths", "[e2e][protocol][!mayfail]") {
+  fixture f{"generic"};
+  auto& c = *f.c;
+  three_users(c);
+  using v = std::vector<std::string>;
+  CHECK(user_names(c, "name.familyName eq \"Smith\"") == v{"ann@example.com"});
+  CHECK(user_names(c, "title pr") == v{"ann@example.com"});
+  CHECK(user_names(c, "emails co \"ben@\"") == v{"ben@example.org"});
+  CHECK(user_names(c, "emails.value eq \"ann@example.com\"") == v{"ann@example.com"});
+  CHECK(user_names(c, "emails[type eq \"work\" and value co \"@example.com\"]") == v{"ann@example.com"});
+  CHECK(user_names(c, "emails[type eq \"work\"].value eq \"ann@example.com\"") == v{"ann@example.com"});
 }
