@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Runs one bench workload against a fresh dirsyncd (issue 6).
+#
+#   BUILD=./build bench/run.sh WORKLOAD [dirsync_loadgen options...]
+#   e.g. bench/run.sh create -n 20000 -c 16
+#        bench/run.sh lookup -n 20000 -c 16 --users 10000
+#        bench/run.sh group --members 10000 --removals 1000
+#        DIRECTORIES=3 bench/run.sh mix -n 20000 -c 16
+#
+# Builds nothing: expects $BUILD/main/dirsyncd and $BUILD/bench/dirsync_loadgen.
+# Starts dirsyncd on a temporary data folder (127.0.0.1, port 0), creates an
+# owner, DIRECTORIES completed okta directories (default 1, mix 3) through the
+# admin API, runs the load generator, stops the server by PID with SIGTERM and
+# removes the folder. With 2+ cores the server is pinned to core 0 and the
+# load generator to core 1 (taskset).
+#
+# Environment: BUILD, DIRECTORIES, SERVE_ARGS (extra `--section.key VALUE`
+# flags for serve), BENCH_TIMEOUT (seconds for the load generator, default
+# 1800), RESTART=1 (after the run: restart the server, report time to ready
+# and resident memory).
+set -euo pipefail
+
+BUILD=${BUILD:-./build}
+WORKLOAD=${1:?usage: bench/run.sh create|lookup|patch|group|mix [loadgen options]}
+shift
+DIRSYNCD=$BUILD/main/dirsyncd
+LOADGEN=$BUILD/bench/dirsync_loadgen
+for b in "$DIRSYNCD" "$LOADGEN"; do
+  [[ -x $b ]] || { echo "missing $b (build the dirsyncd and dirsync_loadgen targets in BUILD=$BUILD)" >&2; exit 2; }
+done
+if [[ $WORKLOAD == mix ]]; then DIRECTORIES=${DIRECTORIES:-3}; else DIRECTORIES=${DIRECTORIES:-1}; fi
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
+
+SERVER_PIN=() LOAD_PIN=()
+if [[ $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then
+  SERVER_PIN=(taskset -c 0) LOAD_PIN=(taskset -c 1)
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/dirsync-bench.XXXXXX")
+PID=
+stop_server() {
+  [[ -n $PID ]] || return 0
+  kill -TERM "$PID" 2>/dev/null || true
+  for _ in $(seq 1 150); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$PID" 2>/dev/null && { echo "dirsyncd did not stop in 15 s, SIGKILL" >&2; kill -KILL "$PID"; }
+  wait "$PID" 2>/dev/null || true
+  PID=
+}
+cleanup() { stop_server; rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+PORT=
+READY_MS=
+start_server() {
+  : >"$TMP/serve.out"
+  local t0; t0=$(date +%s%N)
+  "${SERVER_PIN[@]}" "$DIRSYNCD" serve --storage.path "$TMP/dirsync.db" --http.port 0 \
+    --mail.folder "$TMP/mail" ${SERVE_ARGS:-} >"$TMP/serve.out" 2>>"$TMP/serve.err" &
+  PID=$!
+  for _ in $(seq 1 600); do
+    PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$TMP/serve.out" | head -n1)
+    [[ -n $PORT ]] && break
+    kill -0 "$PID" 2>/dev/null || { cat "$TMP/serve.err" >&2; echo "dirsyncd exited" >&2; exit 2; }
+    sleep 0.02
+  done
+  [[ -n $PORT ]] || { echo "dirsyncd not ready within 12 s" >&2; exit 2; }
+  READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+}
+server_mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %d MiB  ", $1, $2/1024}' "/proc/$PID/status"; }
+server_cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; } # clock ticks
+
+KEY=$(timeout 30 "$DIRSYNCD" create-owner --name bench --storage.path "$TMP/dirsync.db" | tail -n1)
+start_server
+json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+admin() { curl -sf --max-time 10 -X POST -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' "$@"; }
+for i in $(seq 1 "$DIRECTORIES"); do
+  ID=$(admin -d "{\"type\":\"okta\",\"name\":\"bench $i\"}" "http://127.0.0.1:$PORT/admin/v1/directories" | json_field id)
+  admin "http://127.0.0.1:$PORT/admin/v1/directories/$ID/complete" | json_field token >>"$TMP/tokens"
+done
+
+CPU0=$(server_cpu)
+T0=$(date +%s%N)
+RC=0
+timeout "$BENCH_TIMEOUT" "${LOAD_PIN[@]}" "$LOADGEN" "$WORKLOAD" --port "$PORT" --tokens-file "$TMP/tokens" "$@" \
+  >"$TMP/loadgen.out" 2>&1 || RC=$?
+WALL=$(( ($(date +%s%N) - T0) / 1000000 ))
+CPU=$(( $(server_cpu) - CPU0 ))
+MEM=$(server_mem)
+DBSIZE=$(du -sm "$TMP" | cut -f1)
+stop_server
+RESTART_LINE=
+if [[ ${RESTART:-0} == 1 ]]; then
+  start_server
+  RESTART_LINE="restart: ready after ${READY_MS} ms, $(server_mem)"
+  stop_server
+fi
+
+echo "== dirsync bench: $WORKLOAD $* | $(nproc) cores ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== server: ${SERVER_PIN[*]:-unpinned} dirsyncd ${SERVE_ARGS:-(defaults)}; loadgen: ${LOAD_PIN[*]:-unpinned}; $DIRECTORIES directories"
+cat "$TMP/loadgen.out"
+echo "server: cpu $(awk -v t="$CPU" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}') s during the run (${WALL} ms wall), ${MEM}data ${DBSIZE} MiB"
+[[ -n $RESTART_LINE ]] && echo "$RESTART_LINE"
+[[ $RC == 0 ]] && echo "result: OK (nothing acknowledged was lost)" || echo "result: FAILED (loadgen exit $RC)"
+exit "$RC"
