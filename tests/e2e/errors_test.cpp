@@ -129,3 +129,30 @@ TEST_CASE("S6 regenerated token: the old one gets 401, the new one works", "[e2e
   auto ok = c.request("GET", "/scim/v2/Users/" + id, {}, {}, fresh);
   CHECK(ok.status == 200);
 }
+
+TEST_CASE("S6 O4 an expired token gets 401; the test clock moves time", "[e2e][errors]") {
+  fixture f{"okta", {"--clock.test", "true", "--scim.token_lifetime", "1h"}};
+  auto& c = *f.c;
+  CHECK(c.get("/scim/v2/Users").status == 200);
+  auto admin = f.d.connect();
+  admin->set_token(f.d.admin_key());
+  auto adv = admin->request("POST", "/admin/v1/test-clock/advance", json{{"seconds", 3601}}.dump(),
+                            {{"Content-Type", "application/json"}});
+  INFO(adv.body);
+  REQUIRE(adv.status == 200);
+  auto r = c.get("/scim/v2/Users");
+  check_scim_error(r, 401);
+  CHECK(r.header("WWW-Authenticate").rfind("Bearer", 0) == 0);
+  auto fresh = admin->request("POST", "/admin/v1/directories/" + f.dir.id + "/token");
+  REQUIRE(fresh.status == 200);
+  CHECK(c.request("GET", "/scim/v2/Users", {}, {}, fresh.json_body()["token"].get<std::string>()).status == 200);
+}
+
+TEST_CASE("O4 the test clock endpoint does not exist unless enabled", "[e2e][errors]") {
+  daemon d;
+  auto admin = d.connect();
+  admin->set_token(d.admin_key());
+  auto adv = admin->request("POST", "/admin/v1/test-clock/advance", json{{"seconds", 10}}.dump(),
+                            {{"Content-Type", "application/json"}});
+  CHECK(adv.status == 404);
+}

@@ -105,6 +105,8 @@ public:
   void start();
   /// SIGTERM, wait (SIGKILL after 10 s); returns the exit code (-1 if killed).
   int stop();
+  /// SIGKILL (no chance to flush), wait; returns -1.
+  int kill_hard();
   /// stop() then start() on the same data.
   int restart();
 

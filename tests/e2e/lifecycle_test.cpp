@@ -2,6 +2,7 @@
 // health, metrics, graceful stop, restart on the same data, config errors.
 
 #include <filesystem>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 
@@ -98,4 +99,58 @@ TEST_CASE("A2 create-owner key works on the admin API; a wrong key gets 401", "[
   auto wrong = c->request("POST", "/admin/v1/directories", json{{"type", "ldap"}}.dump(),
                           {{"Content-Type", "application/json"}}, d.admin_key());
   CHECK(wrong.status == 400);
+}
+
+TEST_CASE("S8 an acknowledged write survives SIGKILL", "[e2e]") {
+  daemon d;
+  auto dir = d.create_directory("okta", "durable");
+  std::vector<std::string> ids;
+  std::string group_id;
+  {
+    auto c = d.connect();
+    c->set_token(dir.token);
+    for (int i = 0; i < 20; ++i)
+      ids.push_back(create_user(*c, "durable" + std::to_string(i) + "@example.com"));
+    group_id = create_group(*c, "Durable", json::array({{{"value", ids[0]}}}));
+    auto r = c->patch("/scim/v2/Groups/" + group_id,
+                      patch_body(json::array({{{"op", "add"}, {"path", "members"}, {"value", json::array({{{"value", ids[1]}}})}}})));
+    REQUIRE(r.status == 204);
+    auto p = c->patch("/scim/v2/Users/" + ids[2], patch_body(json::array({{{"op", "replace"}, {"value", {{"active", false}}}}})));
+    REQUIRE(p.status == 200);
+    REQUIRE(c->del("/scim/v2/Users/" + ids[3]).status == 204);
+  }
+  d.kill_hard();
+  d.start();
+  auto c = d.connect();
+  c->set_token(dir.token);
+  auto list = c->get("/scim/v2/Users?count=100");
+  REQUIRE(list.status == 200);
+  CHECK(list.json_body()["totalResults"] == 19);
+  auto g = c->get("/scim/v2/Groups/" + group_id);
+  REQUIRE(g.status == 200);
+  CHECK(g.json_body()["members"].size() == 2);
+  CHECK(c->get("/scim/v2/Users/" + ids[2]).json_body()["active"] == false);
+  CHECK(c->get("/scim/v2/Users/" + ids[3]).status == 404);
+}
+
+TEST_CASE("O5 metrics count requests by route and status", "[e2e]") {
+  daemon d;
+  auto dir = d.create_directory("okta");
+  auto c = d.connect();
+  c->set_token(dir.token);
+  REQUIRE(c->get("/scim/v2/Users").status == 200);
+  REQUIRE(c->get("/scim/v2/Users/nope").status == 404);
+  auto m = c->get("/metrics");
+  REQUIRE(m.status == 200);
+  auto has_line = [&](const std::string& status) {
+    std::istringstream in(m.body);
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("dirsync_http_requests_total{", 0) == 0 && line.find("route=\"scim_users\"") != std::string::npos
+          && line.find("status=\"" + status + "\"") != std::string::npos)
+        return line.substr(line.rfind(' ') + 1) == "1";
+    return false;
+  };
+  CHECK(has_line("200"));
+  CHECK(has_line("404"));
+  CHECK(m.body.find("# TYPE dirsync_http_requests_total counter") != std::string::npos);
 }
