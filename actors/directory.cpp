@@ -16,6 +16,61 @@ using self_ptr = directory_actor::stateful_pointer<directory_state>;
 
 } // namespace
 
+scim::expected<scim::unit> provision_user(persistence::writer& db, const persistence::directory_row& dir,
+                                          persistence::user_row row, const std::string& now,
+                                          create_outcome& out) {
+  auto audit = [&](const std::string& action, const std::string& object_id, const nlohmann::json& details,
+                   const std::string& result) {
+    return db.append_action(now, "directory", dir.id, action, "user", object_id, details.dump(), result);
+  };
+  auto existing = db.user_by_name(row.user_name);
+  if (!existing) {
+    if (!row.active) {
+      row.trashed_at = now;
+      row.trash_reason = "deactivated";
+    }
+    if (auto r = db.insert_user(row); !r)
+      return r;
+    out.row = std::move(row);
+    return audit("user.create", out.row.id, {{"userName", out.row.user_name}}, "ok");
+  }
+  std::string action;
+  if (existing->directory_id.empty()) {
+    action = "user.adopt"; // U2: an unmanaged user joins the directory
+  } else if (existing->directory_id == dir.id) {
+    if (!existing->trashed_at)
+      return scim::make_error(error_code::uniqueness, "userName is already taken");
+    action = "user.restore"; // U9: re-provisioned within the Trash period
+  } else {
+    auto owner = db.directory(existing->directory_id);
+    if (owner && owner->state == "active" && !owner->paused) {
+      // U3: refused, recorded against the pushing directory; the audit row
+      // is kept although the push fails.
+      std::string detail = "Cannot sync a user belonging to another directory sync unless that sync is paused";
+      out.conflict = scim::make_error(error_code::uniqueness, detail + " (owned by \"" + owner->name + "\")");
+      return audit("user.conflict", existing->id,
+                   {{"userName", row.user_name}, {"owner_directory", owner->id}}, "refused");
+    }
+    action = "user.takeover"; // U3: the owner is paused, ownership moves
+  }
+  row.id = existing->id;
+  row.created = existing->created;
+  row.version = existing->version + 1;
+  row.trashed_at.reset();
+  row.trash_reason.clear();
+  if (!row.active) {
+    row.trashed_at = now;
+    row.trash_reason = "deactivated";
+  }
+  if (auto r = db.reassign_user(row); !r)
+    return r;
+  nlohmann::json details{{"userName", row.user_name}};
+  if (!existing->directory_id.empty() && existing->directory_id != dir.id)
+    details["from_directory"] = existing->directory_id;
+  out.row = std::move(row);
+  return audit(action, out.row.id, details, "ok");
+}
+
 std::optional<scim::error> directory_state::vet() const {
   if (row.state != "active")
     return scim::make_error(error_code::unauthorized, "the directory's setup is not complete");
@@ -25,6 +80,22 @@ std::optional<scim::error> directory_state::vet() const {
   if (row.paused)
     return scim::make_error(error_code::forbidden, "sync is paused");
   return std::nullopt;
+}
+
+void directory_state::note_push(self_ptr self) {
+  auto now = ctx->time->now();
+  auto now_text = format_time(now);
+  auto due = last_push_stored.empty()
+             || format_time(now - std::chrono::minutes{1}) >= last_push_stored;
+  if (!due)
+    return;
+  last_push_stored = now_text;
+  row.last_push_at = now_text;
+  // Best effort: a lost timestamp is not a lost write of the IdP's.
+  self->request(ctx->writer, caf::infinite, write_job{[id = row.id, now_text](persistence::writer& db) {
+                  return db.touch_directory(id, now_text);
+                }})
+    .then([](write_ack&) {}, [](caf::error&) {});
 }
 
 directory_state::entry& directory_state::entity(self_ptr self, resource_kind kind, const std::string& id) {
@@ -55,15 +126,24 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
   };
   if (call.kind == resource_kind::user) {
     auto row = make_user_row(norm->resource, id, this->row.id, now, now, 1);
-    self->request(ctx->writer, caf::infinite, write_job{[row](persistence::writer& db) {
-                    return db.insert_user(row);
-                  }})
+    auto outcome = std::make_shared<create_outcome>();
+    auto job = write_job{[row, outcome, dir = this->row, now](persistence::writer& db) mutable {
+      return provision_user(db, dir, std::move(row), now, *outcome);
+    }};
+    self->request(ctx->writer, caf::infinite, std::move(job))
       .then(
-        [self, rp, row, p = *proj, base](write_ack& ack) mutable {
+        [self, rp, outcome, p = *proj, base](write_ack& ack) mutable {
           if (ack.error) {
             rp.deliver(scim_reply::failure(*ack.error));
             return;
           }
+          if (outcome->conflict) {
+            rp.deliver(scim_reply::failure(*outcome->conflict));
+            return;
+          }
+          // An adopted, restored or taken-over user keeps its id; a live
+          // actor for it may hold an older version and reloads on its own.
+          auto row = outcome->row;
           rp.delegate(self->state.ctx->reader(), read_job{[row, p, base](persistence::reader& db) {
                         return user_reply(db, row, p, 201, base);
                       }});
@@ -76,7 +156,13 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
       for (auto& m : *norm->members)
         members.push_back(m.value);
     self->request(ctx->writer, caf::infinite, write_job{[row, members](persistence::writer& db) {
-                    return db.insert_group(row, members);
+                    if (auto r = db.insert_group(row, members); !r)
+                      return r;
+                    return db.append_action(row.created, "directory", row.directory_id, "group.create",
+                                            "group", row.id,
+                                            nlohmann::json{{"displayName", row.display_name},
+                                                           {"members_added", members}}.dump(),
+                                            "ok");
                   }})
       .then(
         [self, rp, row, p = *proj, base](write_ack& ack) mutable {
@@ -97,6 +183,7 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
                                                   persistence::directory_row row) {
   self->state.ctx = std::move(ctx);
   self->state.row = std::move(row);
+  self->state.last_push_stored = self->state.row.last_push_at.value_or("");
   self->set_down_handler([self](caf::down_msg& msg) {
     for (auto* map : {&self->state.users, &self->state.groups})
       for (auto i = map->begin(); i != map->end(); ++i)
@@ -125,8 +212,10 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
                                 }});
         }
         case scim_method::create:
+          st.note_push(self);
           return st.create(self, call);
         default: {
+          st.note_push(self);
           auto& e = st.entity(self, call.kind, call.id);
           ++e.sent;
           return self->delegate(e.handle, std::move(call));
@@ -146,6 +235,12 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
       }
     },
     [self](persistence::directory_row& row) { self->state.row = std::move(row); },
+    [self](stop_atom) {
+      for (auto* map : {&self->state.users, &self->state.groups})
+        for (auto& [id, e] : *map)
+          self->send(e.handle, stop_atom::value);
+      self->quit();
+    },
   };
 }
 

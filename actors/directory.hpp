@@ -8,6 +8,21 @@
 
 namespace dirsync::actors {
 
+/// What provisioning a user by POST did (filled inside the write job).
+struct create_outcome {
+  persistence::user_row row;         ///< The stored user (its id may be an existing one).
+  std::optional<scim::error> conflict; ///< Set when refused by U3 (recorded, not an error of the job).
+};
+
+/// The ownership rules of a SCIM create (U1–U3, U9), run atomically inside
+/// the writer's transaction: create; adopt an unmanaged user; restore one of
+/// this directory's users from the Trash; take over a paused directory's
+/// user; or refuse another active directory's user (recorded as an Admin
+/// Action against the pushing directory).
+scim::expected<scim::unit> provision_user(persistence::writer& db, const persistence::directory_row& dir,
+                                          persistence::user_row row, const std::string& now,
+                                          create_outcome& out);
+
 /// State of a directory actor: the directory's row and the live user and
 /// group actors it routes to.
 struct directory_state {
@@ -20,6 +35,7 @@ struct directory_state {
   persistence::directory_row row;               ///< Current configuration.
   std::unordered_map<std::string, entry> users;  ///< Live user actors by id.
   std::unordered_map<std::string, entry> groups; ///< Live group actors by id.
+  std::string last_push_stored;                 ///< last_push_at as last written.
   static inline const char* name = "dirsync.directory"; ///< Actor name.
 
   /// The reason a push must be refused now (D6 expired, D9 paused), if any.
@@ -27,6 +43,8 @@ struct directory_state {
   /// The entity actor for an id, spawned on first use.
   entry& entity(directory_actor::stateful_pointer<directory_state> self, scim::resource_kind kind,
                 const std::string& id);
+  /// Notes a push; persists its time at most once a minute (D11).
+  void note_push(directory_actor::stateful_pointer<directory_state> self);
   /// Creates a user or group (POST).
   caf::result<scim_reply> create(directory_actor::stateful_pointer<directory_state> self,
                                  scim_call& call);

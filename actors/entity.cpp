@@ -24,6 +24,15 @@ scim_reply no_content() {
   return r;
 }
 
+// A version mismatch in storage means another actor (a takeover, a restore
+// by POST) changed the resource: drop the cache so the next call reloads.
+scim_reply stale_or(self_ptr self, const scim::error& e) {
+  if (e.code != error_code::precondition_failed)
+    return scim_reply::failure(e);
+  self->state.loaded = false;
+  return scim_reply::failure(error_code::unavailable, "the resource changed concurrently, retry");
+}
+
 // Loads the resource into the cache; `then` runs with the mailbox still
 // suspended, so no other call sees a half-loaded actor.
 template <class Then>
@@ -80,15 +89,31 @@ void entity_state::handle(self_ptr self, scim_call& call, caf::typed_response_pr
 void entity_state::write_user(self_ptr self, persistence::user_row row, scim::projection proj,
                               caf::typed_response_promise<scim_reply> rp) {
   auto expected_version = user->version;
-  auto job = write_job{[row, expected_version](persistence::writer& db) {
-    return db.update_user(row, expected_version);
+  auto now = row.last_modified;
+  // U9: deactivation sends the user to the Trash, reactivation restores it.
+  std::string action = "user.update";
+  if (!row.active) {
+    row.trashed_at = user->trashed_at ? user->trashed_at : std::optional<std::string>{now};
+    row.trash_reason = user->trash_reason.empty() ? "deactivated" : user->trash_reason;
+    if (!user->trashed_at)
+      action = "user.deactivate";
+  } else if (user->trashed_at) {
+    action = "user.restore";
+  }
+  auto details = changed_fields(nlohmann::json::parse(user->resource, nullptr, false),
+                                nlohmann::json::parse(row.resource, nullptr, false));
+  auto job = write_job{[row, expected_version, action, details](persistence::writer& db) {
+    if (auto r = db.update_user(row, expected_version); !r)
+      return r;
+    return db.append_action(row.last_modified, "directory", row.directory_id, action, "user", row.id,
+                            details.dump(), "ok");
   }};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(
       [self, row, proj, rp](write_ack& ack) mutable {
         auto& st = self->state;
         if (ack.error) {
-          rp.deliver(scim_reply::failure(*ack.error));
+          rp.deliver(stale_or(self, *ack.error));
           return;
         }
         st.user = row;
@@ -109,8 +134,18 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
   auto now = ctx->now_text();
   switch (call.method) {
     case scim_method::remove: {
-      auto job = write_job{[dir = directory_id, id = id](persistence::writer& db) {
-        return db.delete_user(dir, id);
+      // U9: a SCIM DELETE trashes the user; it is purged after 7 days unless
+      // the directory provisions it again.
+      auto row = *user;
+      row.trashed_at = row.trashed_at ? row.trashed_at : std::optional<std::string>{now};
+      row.trash_reason = "deleted";
+      row.last_modified = now;
+      row.version = user->version + 1;
+      auto job = write_job{[row, expected = user->version](persistence::writer& db) {
+        if (auto r = db.update_user(row, expected); !r)
+          return r;
+        return db.append_action(row.last_modified, "directory", row.directory_id, "user.trash", "user",
+                                row.id, nlohmann::json{{"reason", "deleted"}}.dump(), "ok");
       }};
       self->request(ctx->writer, caf::infinite, std::move(job))
         .await(
@@ -179,8 +214,10 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
   bool want_body = false;
   switch (call.method) {
     case scim_method::remove: {
-      auto job = write_job{[dir = directory_id, id = id](persistence::writer& db) {
-        return db.delete_group(dir, id);
+      auto job = write_job{[dir = directory_id, id = id, now](persistence::writer& db) {
+        if (auto r = db.delete_group(dir, id); !r)
+          return r;
+        return db.append_action(now, "directory", dir, "group.delete", "group", id, "{}", "ok");
       }};
       self->request(ctx->writer, caf::infinite, std::move(job))
         .await(
@@ -246,17 +283,28 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
       return;
   }
   auto expected_version = group->version;
-  auto job = write_job{[row, members, expected_version](persistence::writer& db) {
+  auto details = changed_fields(nlohmann::json::parse(group->resource, nullptr, false),
+                                nlohmann::json::parse(row.resource, nullptr, false));
+  if (!members.add.empty())
+    details["members_added"] = members.add;
+  if (!members.remove.empty())
+    details["members_removed"] = members.remove;
+  if (members.replace_all)
+    details["members_replaced"] = true;
+  auto job = write_job{[row, members, expected_version, details](persistence::writer& db) {
     if (auto r = db.update_group(row, expected_version); !r)
       return r;
-    return db.change_members(row.directory_id, row.id, members);
+    if (auto r = db.change_members(row.directory_id, row.id, members); !r)
+      return r;
+    return db.append_action(row.last_modified, "directory", row.directory_id, "group.update", "group",
+                            row.id, details.dump(), "ok");
   }};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(
       [self, row, rp, want_body, p = *proj](write_ack& ack) mutable {
         auto& st = self->state;
         if (ack.error) {
-          rp.deliver(scim_reply::failure(*ack.error));
+          rp.deliver(stale_or(self, *ack.error));
           return;
         }
         st.group = row;

@@ -118,7 +118,8 @@ using entity_actor = caf::typed_actor<caf::replies_to<scim_call>::with<scim_repl
 /// A directory actor: vets every push of its directory (D6, D9) and routes it.
 using directory_actor = caf::typed_actor<caf::replies_to<scim_call>::with<scim_reply>,
                                          caf::reacts_to<passivate_atom, std::string, std::uint64_t>,
-                                         caf::reacts_to<persistence::directory_row>>;
+                                         caf::reacts_to<persistence::directory_row>,
+                                         caf::reacts_to<stop_atom>>;
 
 /// The registry: authenticates tokens and keys and routes to directories.
 using registry_actor = caf::typed_actor<caf::replies_to<scim_call>::with<scim_reply>,

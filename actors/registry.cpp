@@ -64,6 +64,62 @@ void registry_state::upsert(self_ptr self, persistence::directory_row row) {
   self->send(i->second.handle, std::move(row));
 }
 
+void registry_state::list_directories(self_ptr self, std::string only, admin_promise rp) {
+  auto out = std::make_shared<nlohmann::json>(nlohmann::json::array());
+  auto now = ctx->now_text();
+  self->request(ctx->reader(), caf::infinite, read_job{[out, only, now](persistence::reader& db) {
+                  for (auto& row : db.directories()) {
+                    if (!only.empty() && row.id != only)
+                      continue;
+                    auto j = directory_json(row, now);
+                    auto [users, groups] = db.managed_counts(row.id);
+                    j["managed_users"] = users;
+                    j["managed_groups"] = groups;
+                    out->push_back(std::move(j));
+                  }
+                  return scim_reply{};
+                }})
+    .then(
+      [rp, out, only](scim_reply&) mutable {
+        if (only.empty())
+          rp.deliver(admin_reply{200, nlohmann::json{{"directories", *out}}});
+        else if (out->empty())
+          rp.deliver(admin_error(404, "no such directory"));
+        else
+          rp.deliver(admin_reply{200, out->at(0)});
+      },
+      [rp](caf::error&) mutable { rp.deliver(admin_error(503, "storage is unavailable")); });
+}
+
+void registry_state::delete_directory(self_ptr self, const persistence::admin_row& who,
+                                      persistence::directory_row row, admin_promise rp) {
+  auto at = ctx->now_text();
+  auto job = write_job{[row, at, who](persistence::writer& db) {
+    if (auto r = db.retire_directory(row.id, row.name); !r)
+      return r;
+    return db.append_action(at, "admin", who.id, "directory.delete", "directory", row.id,
+                            nlohmann::json{{"name", row.name}}.dump(), "ok");
+  }};
+  self->request(ctx->writer, caf::infinite, std::move(job))
+    .then(
+      [self, rp, id = row.id](write_ack& ack) mutable {
+        if (ack.error) {
+          rp.deliver(admin_error(scim::http_status(ack.error->code), ack.error->detail));
+          return;
+        }
+        // D10: the token dies with the directory; its objects stay, unmanaged.
+        auto& st = self->state;
+        for (auto i = st.by_token.begin(); i != st.by_token.end();)
+          i = i->second == id ? st.by_token.erase(i) : std::next(i);
+        if (auto i = st.by_id.find(id); i != st.by_id.end()) {
+          self->send(i->second.handle, stop_atom::value);
+          st.by_id.erase(i);
+        }
+        rp.deliver(admin_reply{204, nullptr});
+      },
+      [rp](caf::error&) mutable { rp.deliver(admin_error(500, "internal error")); });
+}
+
 void registry_state::commit(self_ptr self, const persistence::admin_row& who,
                             persistence::directory_row row, bool insert, std::string action,
                             admin_reply answer, admin_promise rp) {
@@ -116,8 +172,18 @@ void registry_state::change_directory(self_ptr self, const persistence::admin_ro
     { rp.deliver(admin_error(404, "no such directory")); return; }
   auto row = i->second.row;
   auto now = ctx->now_text();
-  if (call.path.size() == 2 && call.method == "GET")
-    { rp.deliver(admin_reply{200, directory_json(row, now)}); return; }
+  if (call.path.size() == 2 && call.method == "GET") {
+    list_directories(self, row.id, rp);
+    return;
+  }
+  if (call.path.size() == 2 && call.method == "DELETE") {
+    if (!may_write(who.role)) {
+      rp.deliver(admin_error(403, "the role " + who.role + " may not delete directories"));
+      return;
+    }
+    delete_directory(self, who, row, rp);
+    return;
+  }
   if (!may_write(who.role))
     { rp.deliver(admin_error(403, "the role " + who.role + " may not change directories")); return; }
   if (call.path.size() == 2 && call.method == "PATCH") {
@@ -158,11 +224,8 @@ void registry_state::admin(self_ptr self, const persistence::admin_row& who, adm
     { rp.deliver(admin_error(404, "no such endpoint")); return; }
   if (call.path.size() == 1) {
     if (call.method == "GET") {
-      nlohmann::json list = nlohmann::json::array();
-      auto now = ctx->now_text();
-      for (auto& [id, k] : by_id)
-        list.push_back(directory_json(k.row, now));
-      { rp.deliver(admin_reply{200, nlohmann::json{{"directories", list}}}); return; }
+      list_directories(self, "", rp);
+      return;
     }
     if (call.method == "POST") {
       if (!may_write(who.role))

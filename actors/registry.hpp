@@ -35,6 +35,12 @@ private:
                         const persistence::admin_row& who, admin_call& call, admin_promise rp);
   void change_directory(registry_actor::stateful_pointer<registry_state> self,
                         const persistence::admin_row& who, admin_call& call, admin_promise rp);
+  /// Answers one directory (`only`) or all, with managed counts (D11).
+  void list_directories(registry_actor::stateful_pointer<registry_state> self, std::string only,
+                        admin_promise rp);
+  /// Deletes a directory (D10).
+  void delete_directory(registry_actor::stateful_pointer<registry_state> self,
+                        const persistence::admin_row& who, persistence::directory_row row, admin_promise rp);
   /// Stores `row`, records the audit entry, then publishes it and answers.
   void commit(registry_actor::stateful_pointer<registry_state> self, const persistence::admin_row& who,
               persistence::directory_row row, bool insert, std::string action, admin_reply answer,

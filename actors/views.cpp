@@ -63,6 +63,21 @@ persistence::group_row make_group_row(const nlohmann::json& stored, std::string 
   return g;
 }
 
+nlohmann::json changed_fields(const nlohmann::json& before, const nlohmann::json& after) {
+  nlohmann::json out = nlohmann::json::object();
+  auto value_of = [](const nlohmann::json& j, const std::string& key) {
+    auto i = j.find(key);
+    return i == j.end() ? nlohmann::json() : *i;
+  };
+  for (auto& [key, v] : after.items())
+    if (key != "schemas" && value_of(before, key) != v)
+      out[key] = {{"old", value_of(before, key)}, {"new", v}};
+  for (auto& [key, v] : before.items())
+    if (key != "schemas" && !after.contains(key))
+      out[key] = {{"old", v}, {"new", nullptr}};
+  return out;
+}
+
 std::string location_of(resource_kind kind, const std::string& base_url, const std::string& id) {
   return base_url + (kind == resource_kind::user ? "/Users/" : "/Groups/") + id;
 }

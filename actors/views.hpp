@@ -36,6 +36,11 @@ scim_reply list_resources(persistence::reader& db, const std::string& directory_
 /// True when the If-Match header admits `version` ("*" or a listed ETag).
 bool if_match_admits(const std::string& header, std::int64_t version);
 
+/// The top-level attributes that differ between two stored forms, as
+/// {"attr": {"old": …, "new": …}} for the audit trail (L1). Stored forms
+/// never hold passwords, so nothing secret is recorded.
+nlohmann::json changed_fields(const nlohmann::json& before, const nlohmann::json& after);
+
 /// The location of a resource.
 std::string location_of(scim::resource_kind kind, const std::string& base_url, const std::string& id);
 

@@ -25,9 +25,13 @@ std::vector<std::string> split_path(std::string_view path) {
 response json_response(int status, const nlohmann::json& body, std::string route) {
   response r;
   r.status = status;
+  r.route = std::move(route);
+  if (status == 204) {
+    r.content_type.clear();
+    return r;
+  }
   r.content_type = "application/json";
   r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  r.route = std::move(route);
   return r;
 }
 

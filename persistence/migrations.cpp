@@ -75,10 +75,20 @@ CREATE TABLE admin_actions(
 CREATE INDEX admin_actions_at ON admin_actions(at);
 )sql";
 
+// Version 2: the Trash (U9), admin-set statuses (U7, G5), deleted directories
+// (D10) kept for the audit trail.
+constexpr const char* v2 = R"sql(
+ALTER TABLE users ADD COLUMN trashed_at TEXT;
+ALTER TABLE users ADD COLUMN trash_reason TEXT;
+ALTER TABLE users ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+ALTER TABLE groups ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
+CREATE INDEX users_trashed ON users(trashed_at) WHERE trashed_at IS NOT NULL;
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
-  static const std::vector<migration> list{{1, v1}};
+  static const std::vector<migration> list{{1, v1}, {2, v2}};
   return list;
 }
 

@@ -32,6 +32,8 @@ struct user_row {
   std::string last_modified; ///< meta.lastModified.
   std::int64_t version = 1;  ///< meta.version / ETag.
   std::string resource;      ///< Stored-form JSON text (no id/meta/password).
+  std::optional<std::string> trashed_at; ///< Set while in the Trash (U9).
+  std::string trash_reason;  ///< deleted, deactivated or group_removed; empty if not trashed.
 };
 
 /// A stored group; members live in their own rows.

@@ -1,64 +1,11 @@
 #include "persistence/sqlite_store.hpp"
 
+#include "persistence/sqlite_rows.hpp"
 #include "scim/filter.hpp"
 
 namespace dirsync::persistence {
 
-namespace {
-
-constexpr const char* user_columns =
-  "id, directory_id, user_name, external_id, display_name, active, created, "
-  "last_modified, version, resource";
-constexpr const char* group_columns =
-  "id, directory_id, display_name, external_id, created, last_modified, "
-  "version, resource";
-constexpr const char* directory_columns =
-  "id, type, name, state, paused, token_hash, token_expires_at, created, "
-  "last_push_at";
-
-user_row read_user(const statement& st) {
-  user_row u;
-  u.id = st.text(0);
-  u.directory_id = st.text(1);
-  u.user_name = st.text(2);
-  u.external_id = st.opt_text(3);
-  u.display_name = st.opt_text(4);
-  u.active = st.integer(5) != 0;
-  u.created = st.text(6);
-  u.last_modified = st.text(7);
-  u.version = st.integer(8);
-  u.resource = st.text(9);
-  return u;
-}
-
-group_row read_group(const statement& st) {
-  group_row g;
-  g.id = st.text(0);
-  g.directory_id = st.text(1);
-  g.display_name = st.text(2);
-  g.external_id = st.opt_text(3);
-  g.created = st.text(4);
-  g.last_modified = st.text(5);
-  g.version = st.integer(6);
-  g.resource = st.text(7);
-  return g;
-}
-
-directory_row read_directory(const statement& st) {
-  directory_row d;
-  d.id = st.text(0);
-  d.type = st.text(1);
-  d.name = st.text(2);
-  d.state = st.text(3);
-  d.paused = st.integer(4) != 0;
-  d.token_hash = st.text(5);
-  d.token_expires_at = st.opt_text(6);
-  d.created = st.text(7);
-  d.last_push_at = st.opt_text(8);
-  return d;
-}
-
-} // namespace
+using namespace rows;
 
 const scim::sql_layout& user_layout() {
   static const scim::sql_layout layout = [] {
@@ -124,7 +71,7 @@ std::optional<directory_row> sqlite_reader::directory(const std::string& id) {
 std::vector<directory_row> sqlite_reader::directories() {
   std::vector<directory_row> out;
   auto st = c_->prepare(std::string{"SELECT "} + directory_columns
-                         + " FROM directories ORDER BY created, id");
+                         + " FROM directories WHERE state != 'deleted' ORDER BY created, id");
   if (st == nullptr)
     return out;
   while (st->step())
@@ -134,7 +81,7 @@ std::vector<directory_row> sqlite_reader::directories() {
 
 std::optional<user_row> sqlite_reader::user(const std::string& directory_id, const std::string& id) {
   auto st = c_->prepare(std::string{"SELECT "} + user_columns
-                         + " FROM users WHERE id = ? AND directory_id = ?");
+                         + " FROM users WHERE id = ? AND directory_id = ? AND " + visible_user);
   if (st == nullptr)
     return std::nullopt;
   st->bind(1, std::string_view{id});
@@ -173,6 +120,7 @@ std::vector<member_row> sqlite_reader::members_of_group(const std::string& group
   std::vector<member_row> out;
   auto st = c_->prepare("SELECT u.id, u.user_name FROM group_members m "
                          "JOIN users u ON u.id = m.user_id WHERE m.group_id = ? "
+                         "AND (u.trash_reason IS NULL OR u.trash_reason != 'deleted') "
                          "ORDER BY u.rowid");
   if (st == nullptr)
     return out;
@@ -188,6 +136,8 @@ sqlite_reader::find(const char* table, const char* columns, const scim::sql_layo
                     scim::resource_kind kind, const std::string& directory_id,
                     const list_query& q, ReadFn read_row) {
   std::string where = std::string{table} + ".directory_id = ?";
+  if (kind == scim::resource_kind::user)
+    where += std::string{" AND "} + visible_user;
   std::vector<scim::sql_value> params{directory_id};
   if (q.filter) {
     auto frag = scim::to_sql(*q.filter, kind, layout);
@@ -250,6 +200,21 @@ std::optional<admin_row> sqlite_reader::admin_by_key_hash(const std::string& key
   if (!st->step())
     return std::nullopt;
   return admin_row{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4)};
+}
+
+std::pair<std::int64_t, std::int64_t> sqlite_reader::managed_counts(const std::string& directory_id) {
+  std::pair<std::int64_t, std::int64_t> out{0, 0};
+  auto users = c_->prepare("SELECT count(*) FROM users WHERE directory_id = ? AND trashed_at IS NULL");
+  auto groups = c_->prepare("SELECT count(*) FROM groups WHERE directory_id = ?");
+  if (users == nullptr || groups == nullptr)
+    return out;
+  users->bind(1, std::string_view{directory_id});
+  groups->bind(1, std::string_view{directory_id});
+  if (users->step())
+    out.first = users->integer(0);
+  if (groups->step())
+    out.second = groups->integer(0);
+  return out;
 }
 
 bool sqlite_reader::ping() {

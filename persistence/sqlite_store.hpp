@@ -28,6 +28,7 @@ public:
   scim::expected<page_result<user_row>> find_users(const std::string& directory_id, const list_query& q) override;
   scim::expected<page_result<group_row>> find_groups(const std::string& directory_id, const list_query& q) override;
   std::optional<admin_row> admin_by_key_hash(const std::string& key_hash) override;
+  std::pair<std::int64_t, std::int64_t> managed_counts(const std::string& directory_id) override;
   bool ping() override;
 
 private:
@@ -56,8 +57,13 @@ public:
   scim::expected<scim::unit> change_members(const std::string& directory_id, const std::string& group_id,
                                             const membership_change& c) override;
   scim::expected<scim::unit> delete_group(const std::string& directory_id, const std::string& id) override;
+  std::optional<user_row> user_by_name(const std::string& user_name) override;
+  std::optional<directory_row> directory(const std::string& id) override;
+  scim::expected<scim::unit> reassign_user(const user_row& u) override;
+  scim::expected<scim::unit> retire_directory(const std::string& id, const std::string& name) override;
   scim::expected<scim::unit> insert_directory(const directory_row& d) override;
   scim::expected<scim::unit> update_directory(const directory_row& d) override;
+  scim::expected<scim::unit> touch_directory(const std::string& id, const std::string& at) override;
   scim::expected<scim::unit> insert_admin(const admin_row& a) override;
   scim::expected<scim::unit> append_action(const std::string& at, const std::string& actor_kind,
                                            const std::string& actor_id, const std::string& action,

@@ -1,3 +1,4 @@
+#include "persistence/sqlite_rows.hpp"
 #include "persistence/sqlite_store.hpp"
 
 namespace dirsync::persistence {
@@ -96,7 +97,8 @@ ok_t sqlite_writer::insert_user(const user_row& u) {
 
 ok_t sqlite_writer::update_user(const user_row& u, std::int64_t expected_version) {
   auto st = c_->prepare("UPDATE users SET user_name = ?, external_id = ?, display_name = ?, "
-                         "active = ?, last_modified = ?, version = ?, resource = ? "
+                         "active = ?, last_modified = ?, version = ?, resource = ?, "
+                         "trashed_at = ?, trash_reason = ? "
                          "WHERE id = ? AND directory_id = ? AND version = ?");
   if (st == nullptr)
     return failure("prepare update user");
@@ -107,9 +109,14 @@ ok_t sqlite_writer::update_user(const user_row& u, std::int64_t expected_version
   st->bind(5, std::string_view{u.last_modified});
   st->bind(6, u.version);
   st->bind(7, std::string_view{u.resource});
-  st->bind(8, std::string_view{u.id});
-  st->bind(9, std::string_view{u.directory_id});
-  st->bind(10, expected_version);
+  bind_opt(*st, 8, u.trashed_at);
+  if (u.trash_reason.empty())
+    st->bind_null(9);
+  else
+    st->bind(9, std::string_view{u.trash_reason});
+  st->bind(10, std::string_view{u.id});
+  st->bind(11, std::string_view{u.directory_id});
+  st->bind(12, expected_version);
   st->step();
   if (st->last_code() != SQLITE_DONE) {
     if (is_unique_violation(*c_))
@@ -139,7 +146,8 @@ ok_t sqlite_writer::add_member(const std::string& directory_id, const std::strin
                                const std::string& user_id) {
   // Only users of the group's own directory may join it (G4).
   auto st = c_->prepare("INSERT OR IGNORE INTO group_members(group_id, user_id) "
-                         "SELECT ?, id FROM users WHERE id = ? AND directory_id = ?");
+                         "SELECT ?, id FROM users WHERE id = ? AND directory_id = ? "
+                         "AND (trash_reason IS NULL OR trash_reason != 'deleted')");
   if (st == nullptr)
     return failure("prepare add member");
   st->bind(1, std::string_view{group_id});
@@ -150,11 +158,11 @@ ok_t sqlite_writer::add_member(const std::string& directory_id, const std::strin
     return failure("add member");
   if (c_->changes() == 1)
     return scim::unit{};
-  auto known = c_->prepare("SELECT 1 FROM users WHERE id = ? AND directory_id = ?");
+  auto known = c_->prepare("SELECT 1 FROM group_members WHERE group_id = ? AND user_id = ?");
   if (known == nullptr)
     return failure("prepare member check");
-  known->bind(1, std::string_view{user_id});
-  known->bind(2, std::string_view{directory_id});
+  known->bind(1, std::string_view{group_id});
+  known->bind(2, std::string_view{user_id});
   if (known->step())
     return scim::unit{}; // already a member: a no-op
   return make_error(error_code::invalid_value,
@@ -251,6 +259,84 @@ ok_t sqlite_writer::delete_group(const std::string& directory_id, const std::str
   return scim::unit{};
 }
 
+std::optional<user_row> sqlite_writer::user_by_name(const std::string& user_name) {
+  auto st = c_->prepare(std::string{"SELECT "} + rows::user_columns
+                        + " FROM users WHERE user_name = ? COLLATE NOCASE");
+  if (st == nullptr)
+    return std::nullopt;
+  st->bind(1, std::string_view{user_name});
+  if (!st->step())
+    return std::nullopt;
+  return rows::read_user(*st);
+}
+
+std::optional<directory_row> sqlite_writer::directory(const std::string& id) {
+  auto st = c_->prepare(std::string{"SELECT "} + rows::directory_columns + " FROM directories WHERE id = ?");
+  if (st == nullptr)
+    return std::nullopt;
+  st->bind(1, std::string_view{id});
+  if (!st->step())
+    return std::nullopt;
+  return rows::read_directory(*st);
+}
+
+ok_t sqlite_writer::reassign_user(const user_row& u) {
+  auto st = c_->prepare("UPDATE users SET directory_id = ?, user_name = ?, external_id = ?, "
+                        "display_name = ?, active = ?, last_modified = ?, version = ?, resource = ?, "
+                        "trashed_at = ?, trash_reason = ? WHERE id = ?");
+  if (st == nullptr)
+    return failure("prepare reassign user");
+  st->bind(1, std::string_view{u.directory_id});
+  st->bind(2, std::string_view{u.user_name});
+  bind_opt(*st, 3, u.external_id);
+  bind_opt(*st, 4, u.display_name);
+  st->bind(5, std::int64_t{u.active ? 1 : 0});
+  st->bind(6, std::string_view{u.last_modified});
+  st->bind(7, u.version);
+  st->bind(8, std::string_view{u.resource});
+  bind_opt(*st, 9, u.trashed_at);
+  if (u.trash_reason.empty())
+    st->bind_null(10);
+  else
+    st->bind(10, std::string_view{u.trash_reason});
+  st->bind(11, std::string_view{u.id});
+  st->step();
+  if (st->last_code() != SQLITE_DONE) {
+    if (is_unique_violation(*c_))
+      return make_error(error_code::uniqueness, "userName is already taken");
+    return failure("reassign user");
+  }
+  if (c_->changes() == 0)
+    return make_error(error_code::not_found, "no such user");
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::retire_directory(const std::string& id, const std::string& name) {
+  // Groups first: the rename needs the owner; then nothing of it is managed.
+  auto groups = c_->prepare("UPDATE groups SET display_name = display_name || ' (formerly from \"' || ? || '\")', "
+                            "directory_id = NULL, version = version + 1 WHERE directory_id = ?");
+  auto users = c_->prepare("UPDATE users SET directory_id = NULL WHERE directory_id = ?");
+  auto dir = c_->prepare("UPDATE directories SET state = 'deleted', token_hash = NULL, paused = 0 WHERE id = ?");
+  if (groups == nullptr || users == nullptr || dir == nullptr)
+    return failure("prepare retire directory");
+  groups->bind(1, std::string_view{name});
+  groups->bind(2, std::string_view{id});
+  users->bind(1, std::string_view{id});
+  dir->bind(1, std::string_view{id});
+  groups->step();
+  if (groups->last_code() != SQLITE_DONE)
+    return failure("unmanage groups");
+  users->step();
+  if (users->last_code() != SQLITE_DONE)
+    return failure("unmanage users");
+  dir->step();
+  if (dir->last_code() != SQLITE_DONE)
+    return failure("retire directory");
+  if (c_->changes() == 0)
+    return make_error(error_code::not_found, "no such directory");
+  return scim::unit{};
+}
+
 ok_t sqlite_writer::insert_directory(const directory_row& d) {
   auto st = c_->prepare("INSERT INTO directories(id, type, name, state, paused, token_hash, "
                          "token_expires_at, created, last_push_at) VALUES(?,?,?,?,?,?,?,?,?)");
@@ -276,7 +362,7 @@ ok_t sqlite_writer::insert_directory(const directory_row& d) {
 
 ok_t sqlite_writer::update_directory(const directory_row& d) {
   auto st = c_->prepare("UPDATE directories SET type = ?, name = ?, state = ?, paused = ?, "
-                         "token_hash = ?, token_expires_at = ?, last_push_at = ? WHERE id = ?");
+                         "token_hash = ?, token_expires_at = ? WHERE id = ?");
   if (st == nullptr)
     return failure("prepare update directory");
   st->bind(1, std::string_view{d.type});
@@ -288,13 +374,24 @@ ok_t sqlite_writer::update_directory(const directory_row& d) {
   else
     st->bind(5, std::string_view{d.token_hash});
   bind_opt(*st, 6, d.token_expires_at);
-  bind_opt(*st, 7, d.last_push_at);
-  st->bind(8, std::string_view{d.id});
+  st->bind(7, std::string_view{d.id});
   st->step();
   if (st->last_code() != SQLITE_DONE)
     return failure("update directory");
   if (c_->changes() == 0)
     return make_error(error_code::not_found, "no such directory");
+  return scim::unit{};
+}
+
+ok_t sqlite_writer::touch_directory(const std::string& id, const std::string& at) {
+  auto st = c_->prepare("UPDATE directories SET last_push_at = ? WHERE id = ?");
+  if (st == nullptr)
+    return failure("prepare touch directory");
+  st->bind(1, std::string_view{at});
+  st->bind(2, std::string_view{id});
+  st->step();
+  if (st->last_code() != SQLITE_DONE)
+    return failure("touch directory");
   return scim::unit{};
 }
 

@@ -44,6 +44,8 @@ public:
   virtual scim::expected<page_result<user_row>> find_users(const std::string& directory_id, const list_query& q) = 0;
   /// Groups of a directory matching a query.
   virtual scim::expected<page_result<group_row>> find_groups(const std::string& directory_id, const list_query& q) = 0;
+  /// Managed users not in the Trash, and managed groups, of a directory (D11).
+  virtual std::pair<std::int64_t, std::int64_t> managed_counts(const std::string& directory_id) = 0;
   /// An admin by key hash (revoked ones excluded).
   virtual std::optional<admin_row> admin_by_key_hash(const std::string& key_hash) = 0;
   /// True when the database answers a trivial query (readiness).
@@ -89,9 +91,23 @@ public:
   virtual scim::expected<scim::unit> change_members(const std::string& directory_id, const std::string& group_id, const membership_change& c) = 0;
   /// Deletes a group and its membership rows, never its users (G7).
   virtual scim::expected<scim::unit> delete_group(const std::string& directory_id, const std::string& id) = 0;
+  /// The user holding `user_name` (case-insensitively) anywhere in the
+  /// organisation, trashed or not (U1).
+  virtual std::optional<user_row> user_by_name(const std::string& user_name) = 0;
+  /// A directory by id, read inside the write transaction.
+  virtual std::optional<directory_row> directory(const std::string& id) = 0;
+  /// Moves an existing user (by id, any owner) to `u.directory_id` and
+  /// replaces its columns, resource and trash state: adoption (U2), takeover
+  /// (U3) or restore from the Trash (U9).
+  virtual scim::expected<scim::unit> reassign_user(const user_row& u) = 0;
+  /// Deletes a directory (D10): its users and groups become unmanaged, each
+  /// group renamed `X (formerly from "NAME")`; the token stops working.
+  virtual scim::expected<scim::unit> retire_directory(const std::string& id, const std::string& name) = 0;
   /// Inserts a directory.
   virtual scim::expected<scim::unit> insert_directory(const directory_row& d) = 0;
-  /// Replaces a directory's row.
+  /// Records the time of a directory's latest push (D11).
+  virtual scim::expected<scim::unit> touch_directory(const std::string& id, const std::string& at) = 0;
+  /// Replaces a directory's row (all but last_push_at).
   virtual scim::expected<scim::unit> update_directory(const directory_row& d) = 0;
   /// Inserts an admin.
   virtual scim::expected<scim::unit> insert_admin(const admin_row& a) = 0;
