@@ -144,7 +144,7 @@ inline phase_result run_phase(const std::string& name, const settings& s, int th
 
 /// Prints the table header once.
 inline void print_header() {
-  std::printf("%-28s %8s %8s %9s %8s %8s %8s %9s  %s\n", "phase / request", "count", "ok", "req/s", "p50 ms",
+  std::printf("%-34s %8s %8s %9s %8s %8s %8s %9s  %s\n", "phase / request", "count", "ok", "req/s", "p50 ms",
               "p90 ms", "p99 ms", "max ms", "statuses");
 }
 
@@ -156,7 +156,7 @@ inline void print_series(const std::string& label, const series& v, double secon
   char rate[32] = "-";
   if (seconds > 0)
     std::snprintf(rate, sizeof rate, "%.0f", static_cast<double>(v.us.size()) / seconds);
-  std::printf("%-28s %8zu %8llu %9s %8.2f %8.2f %8.2f %9.2f  %s\n", label.c_str(), v.us.size(),
+  std::printf("%-34s %8zu %8llu %9s %8.2f %8.2f %8.2f %9.2f  %s\n", label.c_str(), v.us.size(),
               static_cast<unsigned long long>(v.ok), rate, v.pct(0.50), v.pct(0.90), v.pct(0.99),
               v.us.empty() ? 0.0 : v.us.back() / 1000.0, codes.c_str());
 }
@@ -168,7 +168,7 @@ inline void print_phase(const phase_result& p) {
     print_series(p.name + " " + k, v, p.seconds);
     total += v.us.size();
   }
-  std::printf("%-28s %.2f s wall, %.0f req/s all kinds, loadgen cpu %.2f s (%.1f us/req)%s, reconnects %llu\n",
+  std::printf("%-34s %.2f s wall, %.0f req/s all kinds, loadgen cpu %.2f s (%.1f us/req)%s, reconnects %llu\n",
               ("  (" + p.name + ")").c_str(), p.seconds, p.seconds > 0 ? static_cast<double>(total) / p.seconds : 0.0,
               p.client_cpu, total ? p.client_cpu * 1e6 / static_cast<double>(total) : 0.0,
               p.hit_time_limit ? ", STOPPED BY TIME LIMIT" : "", static_cast<unsigned long long>(p.st.reconnects));
