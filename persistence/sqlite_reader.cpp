@@ -11,7 +11,7 @@ const scim::sql_layout& user_layout() {
   static const scim::sql_layout layout = [] {
     scim::sql_layout l;
     l.table = "users";
-    l.json_column = "users.resource";
+    l.json_column = "resource";
     l.columns = {{"id", "users.id"},
                  {"username", "users.user_name"},
                  {"externalid", "users.external_id"},
@@ -30,7 +30,7 @@ const scim::sql_layout& group_layout() {
   static const scim::sql_layout layout = [] {
     scim::sql_layout l;
     l.table = "groups";
-    l.json_column = "groups.resource";
+    l.json_column = "resource";
     l.columns = {{"id", "groups.id"},
                  {"displayname", "groups.display_name"},
                  {"externalid", "groups.external_id"},

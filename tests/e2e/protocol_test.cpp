@@ -242,7 +242,7 @@ TEST_CASE("S2 filters on column attributes: operators, and/or/not, case rules", 
 }
 
 // Known bug: filters on attributes kept in the JSON document fail with 400.
-TEST_CASE("S2 filters on document attributes and value paths", "[e2e][protocol][!mayfail]") {
+TEST_CASE("S2 filters on document attributes and value paths", "[e2e][protocol]") {
   fixture f{"generic"};
   auto& c = *f.c;
   three_users(c);
