@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/admin_api.hpp"
 #include "actors/directory.hpp"
 
 namespace dirsync::actors {
@@ -220,8 +221,15 @@ void registry_state::change_directory(self_ptr self, const persistence::admin_ro
 
 void registry_state::admin(self_ptr self, const persistence::admin_row& who, admin_call& call,
                            admin_promise rp) {
-  if (call.path.empty() || call.path[0] != "directories")
-    { rp.deliver(admin_error(404, "no such endpoint")); return; }
+  if (call.path.empty()) {
+    rp.deliver(admin_error(404, "no such endpoint"));
+    return;
+  }
+  if (call.path[0] != "directories") {
+    // Admins, users, groups, Trash, audit: actors/admin_api.cpp.
+    handle_admin_api(ctx, who, call, rp, self);
+    return;
+  }
   if (call.path.size() == 1) {
     if (call.method == "GET") {
       list_directories(self, "", rp);
