@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/allowed_unsafe_message_type.hpp>
@@ -84,6 +85,7 @@ struct admin_call {
   std::vector<std::string> path;   ///< Segments after /admin/v1.
   std::string key;                 ///< Bearer admin key as presented.
   nlohmann::json body;             ///< JSON body (null when none).
+  std::vector<std::pair<std::string, std::string>> query; ///< Decoded query parameters, in order.
 };
 
 /// The answer to an admin_call.

@@ -67,6 +67,7 @@ void handle_admin(actors::runtime& rt, const app_options& opts, request& req, re
   call.path = std::move(segments);
   call.key = bearer_token(req.authorization);
   call.body = std::move(body);
+  call.query = req.query;
   rt.admin(std::move(call), [out](actors::admin_reply r) {
     out.send(json_response(r.status, r.body, "admin"));
   });

@@ -85,10 +85,19 @@ ALTER TABLE groups ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
 CREATE INDEX users_trashed ON users(trashed_at) WHERE trashed_at IS NOT NULL;
 )sql";
 
+// Version 3: admin-editable group description (G3) and audit-trail indexes
+// for the admin queries by action, object and actor (L1).
+constexpr const char* v3 = R"sql(
+ALTER TABLE groups ADD COLUMN description TEXT NOT NULL DEFAULT '';
+CREATE INDEX admin_actions_action ON admin_actions(action);
+CREATE INDEX admin_actions_object ON admin_actions(object_id);
+CREATE INDEX admin_actions_actor ON admin_actions(actor_id);
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
-  static const std::vector<migration> list{{1, v1}, {2, v2}};
+  static const std::vector<migration> list{{1, v1}, {2, v2}, {3, v3}};
   return list;
 }
 
