@@ -25,6 +25,8 @@ namespace {
 constexpr std::size_t first_read_chunk = 4096;
 /// Time a client gets to take our response off the wire.
 constexpr std::chrono::seconds write_timeout{30};
+/// Interim answer to "Expect: 100-continue".
+constexpr char continue_line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 /// Time allowed for the TLS close_notify exchange.
 constexpr std::chrono::seconds tls_shutdown_timeout{2};
 
@@ -112,6 +114,28 @@ private:
     parser_->body_limit(ctx_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(ctx_->options.max_header_bytes));
     beast::get_lowest_layer(stream_).expires_after(ctx_->options.read_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                               self->on_header(ec);
+                             });
+  }
+
+  // Clients such as curl send "Expect: 100-continue" and wait for it before
+  // the body; an oversize Content-Length has already failed with body_limit.
+  void on_header(beast::error_code ec) {
+    if (ec || parser_->is_done())
+      return on_read(ec);
+    if (!beast::iequals(parser_->get()[bhttp::field::expect], "100-continue"))
+      return read_body();
+    net::async_write(stream_, net::buffer(continue_line, sizeof continue_line - 1),
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec)
+                         return self->fail("write 100-continue", ec);
+                       self->read_body();
+                     });
+  }
+
+  void read_body() {
     bhttp::async_read(stream_, buffer_, *parser_,
                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         self->on_read(ec);

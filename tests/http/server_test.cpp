@@ -211,3 +211,20 @@ TEST_CASE("several I/O threads serve concurrent keep-alive connections", "[http]
     t.join();
   CHECK(good == connections * per_connection);
 }
+
+TEST_CASE("Expect: 100-continue gets an interim answer before the body is sent", "[http]") {
+  running_server s([](request req, responder reply) {
+    response r;
+    r.body = req.body;
+    reply.send(r);
+  });
+  client c(s.port());
+  REQUIRE(!c.write_raw("POST /x HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"));
+  bhttp::response<bhttp::string_body> interim, final;
+  REQUIRE(!c.read(interim));
+  CHECK(interim.result_int() == 100);
+  REQUIRE(!c.write_raw("hello"));
+  REQUIRE(!c.read(final));
+  CHECK(final.result_int() == 200);
+  CHECK(final.body() == "hello");
+}
