@@ -17,7 +17,8 @@
 # Environment: BUILD, DIRECTORIES, SERVE_ARGS (extra `--section.key VALUE`
 # flags for serve), BENCH_TIMEOUT (seconds for the load generator, default
 # 1800), RESTART=1 (after the run: restart the server, report time to ready
-# and resident memory).
+# and resident memory), PROFILE=FILE (record the server with `perf record -g`
+# into FILE during the measured run; read it with `perf report -i FILE`).
 set -euo pipefail
 
 BUILD=${BUILD:-./build}
@@ -79,11 +80,21 @@ for i in $(seq 1 "$DIRECTORIES"); do
   admin "http://127.0.0.1:$PORT/admin/v1/directories/$ID/complete" | json_field token >>"$TMP/tokens"
 done
 
+PERF_PID=
+if [[ -n ${PROFILE:-} ]]; then
+  perf record -F 499 -g -p "$PID" -o "$PROFILE" >"$TMP/perf.log" 2>&1 &
+  PERF_PID=$!
+  sleep 1
+fi
 CPU0=$(server_cpu)
 T0=$(date +%s%N)
 RC=0
 timeout "$BENCH_TIMEOUT" "${LOAD_PIN[@]}" "$LOADGEN" "$WORKLOAD" --port "$PORT" --tokens-file "$TMP/tokens" "$@" \
   >"$TMP/loadgen.out" 2>&1 || RC=$?
+if [[ -n $PERF_PID ]]; then
+  kill -INT "$PERF_PID" 2>/dev/null || true
+  wait "$PERF_PID" 2>/dev/null || true
+fi
 WALL=$(( ($(date +%s%N) - T0) / 1000000 ))
 CPU=$(( $(server_cpu) - CPU0 ))
 MEM=$(server_mem)
