@@ -1,6 +1,7 @@
 #include "actors/directory.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/entity.hpp"
 #include "actors/views.hpp"
@@ -185,6 +186,9 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
   self->state.row = std::move(row);
   self->state.last_push_stored = self->state.row.last_push_at.value_or("");
   self->set_down_handler([self](caf::down_msg& msg) {
+    if (msg.reason)
+      spdlog::warn("directory {}: an entity actor failed ({}); it restarts on its next call",
+                   self->state.row.id, caf::to_string(msg.reason));
     for (auto* map : {&self->state.users, &self->state.groups})
       for (auto i = map->begin(); i != map->end(); ++i)
         if (i->second.handle.address() == msg.source) {

@@ -1,6 +1,7 @@
 #include "actors/registry.hpp"
 
 #include <caf/all.hpp>
+#include <spdlog/spdlog.h>
 
 #include "actors/admin_api.hpp"
 #include "actors/directory.hpp"
@@ -57,6 +58,7 @@ void registry_state::upsert(self_ptr self, persistence::directory_row row) {
   auto i = by_id.find(row.id);
   if (i == by_id.end()) {
     auto handle = self->spawn(directory_behavior, ctx, row);
+    self->monitor(handle);
     auto id = row.id;
     by_id.emplace(std::move(id), known{std::move(row), std::move(handle)});
     return;
@@ -113,6 +115,7 @@ void registry_state::delete_directory(self_ptr self, const persistence::admin_ro
         for (auto i = st.by_token.begin(); i != st.by_token.end();)
           i = i->second == id ? st.by_token.erase(i) : std::next(i);
         if (auto i = st.by_id.find(id); i != st.by_id.end()) {
+          self->demonitor(i->second.handle.address());
           self->send(i->second.handle, stop_atom::value);
           st.by_id.erase(i);
         }
@@ -248,6 +251,28 @@ void registry_state::admin(self_ptr self, const persistence::admin_row& who, adm
 registry_actor::behavior_type registry_behavior(self_ptr self, context_ptr ctx,
                                                 std::vector<persistence::directory_row> directories) {
   self->state.ctx = std::move(ctx);
+  // Shutdown: directories stop their user and group actors, so no idle
+  // timer keeps the actor system waiting.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& [id, k] : self->state.by_id) {
+      self->demonitor(k.handle.address());
+      self->send(k.handle, stop_atom::value);
+    }
+    self->quit(msg.reason);
+  });
+  // A failed directory actor is replaced at once by a fresh one.
+  self->set_down_handler([self](caf::down_msg& msg) {
+    auto& st = self->state;
+    for (auto i = st.by_id.begin(); i != st.by_id.end(); ++i) {
+      if (i->second.handle.address() != msg.source)
+        continue;
+      auto row = i->second.row;
+      spdlog::warn("directory {} actor stopped ({}); restarting it", row.id, caf::to_string(msg.reason));
+      st.by_id.erase(i);
+      st.upsert(self, row);
+      return;
+    }
+  });
   for (auto& row : directories)
     self->state.upsert(self, std::move(row));
   return {

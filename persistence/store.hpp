@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "persistence/admin_queries.hpp"
 #include "persistence/records.hpp"
 #include "scim/expected.hpp"
 #include "scim/filter.hpp"
@@ -50,6 +51,20 @@ public:
   virtual std::optional<admin_row> admin_by_key_hash(const std::string& key_hash) = 0;
   /// True when the database answers a trivial query (readiness).
   virtual bool ping() = 0;
+  /// Every admin, revoked ones too, without key hashes (A1, A2).
+  virtual std::vector<admin_entry> admins() = 0;
+  /// A page of users of the whole organisation, in rowid order (U1, U9).
+  virtual std::vector<admin_user> admin_users(const user_query& q) = 0;
+  /// Any user by id, managed or not, trashed or not.
+  virtual std::optional<admin_user> admin_user_by_id(const std::string& id) = 0;
+  /// Users not in the Trash (U10).
+  virtual std::int64_t billable_users() = 0;
+  /// A page of groups of the whole organisation, in rowid order (G2).
+  virtual std::vector<admin_group> admin_groups(std::int64_t after, std::int64_t limit) = 0;
+  /// Any group by id.
+  virtual std::optional<admin_group> admin_group_by_id(const std::string& id) = 0;
+  /// Admin Actions matching `q`, newest first (L1).
+  virtual std::vector<action_row> actions(const action_query& q) = 0;
 };
 
 /// Membership change of one group, applied in O(members changed).
@@ -79,13 +94,15 @@ public:
   /// Inserts a user. Errors: uniqueness (userName taken, U1).
   virtual scim::expected<scim::unit> insert_user(const user_row& u) = 0;
   /// Replaces a user's columns and resource if its version is
-  /// `expected_version`. Errors: not_found, uniqueness, precondition_failed.
+  /// `expected_version`. Errors: uniqueness; precondition_failed when the
+  /// user is gone or at another version (the caller's copy is stale).
   virtual scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version) = 0;
   /// Deletes a user and its memberships. Errors: not_found.
   virtual scim::expected<scim::unit> delete_user(const std::string& directory_id, const std::string& id) = 0;
   /// Inserts a group with its members (users of the same directory, G4).
   virtual scim::expected<scim::unit> insert_group(const group_row& g, const std::vector<std::string>& members) = 0;
-  /// Replaces a group's columns (not members) if at `expected_version`.
+  /// Replaces a group's columns (not members) if at `expected_version`;
+  /// precondition_failed when gone or at another version.
   virtual scim::expected<scim::unit> update_group(const group_row& g, std::int64_t expected_version) = 0;
   /// Applies a membership change to a group of `directory_id`.
   virtual scim::expected<scim::unit> change_members(const std::string& directory_id, const std::string& group_id, const membership_change& c) = 0;
@@ -116,6 +133,33 @@ public:
                                                    const std::string& actor_id, const std::string& action,
                                                    const std::string& object_kind, const std::string& object_id,
                                                    const std::string& details, const std::string& result) = 0;
+  /// An admin by id, inside the write transaction (A1).
+  virtual std::optional<admin_entry> admin_by_id(const std::string& id) = 0;
+  /// Owners not revoked (an Owner cannot revoke the last one).
+  virtual std::int64_t active_owners() = 0;
+  /// Revokes an admin's key at `at`. Errors: not_found (unknown or revoked).
+  virtual scim::expected<scim::unit> revoke_admin(const std::string& id, const std::string& at) = 0;
+  /// Any user by id, inside the write transaction.
+  virtual std::optional<admin_user> admin_user_by_id(const std::string& id) = 0;
+  /// Admin edit of a user: userName, displayName, resource, last_modified,
+  /// version and status, if at `expected_version`. Errors: uniqueness,
+  /// precondition_failed.
+  virtual scim::expected<scim::unit> admin_update_user(const user_row& u, const std::string& status,
+                                                       std::int64_t expected_version) = 0;
+  /// Deletes any user by id with its memberships. Errors: not_found.
+  virtual scim::expected<scim::unit> purge_user(const std::string& id) = 0;
+  /// Any group by id, inside the write transaction.
+  virtual std::optional<admin_group> admin_group_by_id(const std::string& id) = 0;
+  /// Sets a group's admin fields: status and description (G3, G5).
+  virtual scim::expected<scim::unit> admin_update_group(const std::string& id, const std::string& status,
+                                                        const std::string& description) = 0;
+  /// Inserts an unmanaged group (directory_id NULL).
+  virtual scim::expected<scim::unit> insert_unmanaged_group(const group_row& g, const std::string& description) = 0;
+  /// Deletes an unmanaged group (never its users). Errors: not_found.
+  virtual scim::expected<scim::unit> delete_unmanaged_group(const std::string& id) = 0;
+  /// Adds (`add`) or removes a membership row; idempotent.
+  virtual scim::expected<scim::unit> set_membership(const std::string& group_id, const std::string& user_id,
+                                                    bool add) = 0;
 };
 
 /// A storage back end: SQLite today; a PostgreSQL one implements the same.

