@@ -1,13 +1,97 @@
+// The admin API outside /directories: dispatch, the role rule (A1), the
+// audit-trail query (L1) and the OpenAPI document.
+
 #include "actors/admin_api.hpp"
 
 #include <caf/all.hpp>
 
+#include "actors/admin_common.hpp"
+#include "actors/admin_openapi_doc.hpp"
+
 namespace dirsync::actors {
 
-void handle_admin_api(const context_ptr&, const persistence::admin_row&, admin_call&,
+namespace {
+
+using admin::error;
+using admin::reply;
+
+// GET /actions?since=&until=&directory=&action=&object=&limit=&cursor= (L1).
+void list_actions(const context_ptr& ctx, admin_call& call, admin::promise rp, admin::self_ptr self) {
+  if (call.path.size() != 1)
+    return reply(rp, error(404, "no such endpoint"));
+  if (call.method != "GET")
+    return reply(rp, error(405, "method not allowed"));
+  persistence::action_query q;
+  std::int64_t limit = 0;
+  std::int64_t cursor = 0;
+  admin_reply bad;
+  if (!admin::page_params(call, 100, 1000, limit, cursor, bad))
+    return reply(rp, bad);
+  q.since = admin::query_value(call, "since").value_or("");
+  q.until = admin::query_value(call, "until").value_or("");
+  q.directory = admin::query_value(call, "directory").value_or("");
+  q.action = admin::query_value(call, "action").value_or("");
+  q.object = admin::query_value(call, "object").value_or("");
+  q.before = cursor;
+  q.limit = limit + 1;
+  admin::run_read(ctx, self, rp, [q, limit](persistence::reader& db) {
+    auto rows = db.actions(q);
+    bool more = static_cast<std::int64_t>(rows.size()) > limit;
+    if (more)
+      rows.resize(static_cast<std::size_t>(limit));
+    auto list = nlohmann::json::array();
+    for (const auto& a : rows) {
+      auto details = nlohmann::json::parse(a.details, nullptr, false);
+      if (details.is_discarded())
+        details = nlohmann::json::object();
+      list.push_back({{"seq", a.seq},
+                      {"at", a.at},
+                      {"actor", {{"kind", a.actor_kind}, {"id", a.actor_id}}},
+                      {"action", a.action},
+                      {"object", {{"kind", a.object_kind}, {"id", a.object_id}}},
+                      {"details", std::move(details)},
+                      {"result", a.result}});
+    }
+    return admin_reply{200, nlohmann::json{{"actions", std::move(list)},
+                                           {"next_cursor", admin::next_cursor(more, rows.empty() ? 0 : rows.back().seq)}}};
+  });
+}
+
+const nlohmann::json& openapi_document() {
+  static const nlohmann::json doc = nlohmann::json::parse(admin_openapi_json, nullptr, false);
+  return doc;
+}
+
+} // namespace
+
+void handle_admin_api(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call,
                       caf::typed_response_promise<admin_reply> rp,
-                      registry_actor::stateful_pointer<registry_state>) {
-  rp.deliver(admin_reply{404, nlohmann::json{{"error", "no such endpoint"}, {"status", 404}}});
+                      registry_actor::stateful_pointer<registry_state> self) {
+  // A1: Read-only may only read; every other role may write.
+  if (call.method != "GET" && !admin::may_write(who.role)) {
+    rp.deliver(error(403, "the role " + who.role + " may only read"));
+    return;
+  }
+  if (call.path.empty())
+    return reply(rp, error(404, "no such endpoint"));
+  const auto& family = call.path.front();
+  if (family == "admins")
+    return admin::handle_admins(ctx, who, call, rp, self);
+  if (family == "users" || family == "billing" || family == "trash")
+    return admin::handle_users(ctx, who, call, rp, self);
+  if (family == "groups")
+    return admin::handle_groups(ctx, who, call, rp, self);
+  if (family == "actions")
+    return list_actions(ctx, call, rp, self);
+  if (family == "openapi.json" && call.path.size() == 1) {
+    if (call.method != "GET")
+      return reply(rp, error(405, "method not allowed"));
+    const auto& doc = openapi_document();
+    if (doc.is_discarded())
+      return reply(rp, error(500, "the OpenAPI document is not valid JSON"));
+    return reply(rp, admin_reply{200, doc});
+  }
+  rp.deliver(error(404, "no such endpoint"));
 }
 
 } // namespace dirsync::actors

@@ -30,6 +30,13 @@ public:
   std::optional<admin_row> admin_by_key_hash(const std::string& key_hash) override;
   std::pair<std::int64_t, std::int64_t> managed_counts(const std::string& directory_id) override;
   bool ping() override;
+  std::vector<admin_entry> admins() override;
+  std::vector<admin_user> admin_users(const user_query& q) override;
+  std::optional<admin_user> admin_user_by_id(const std::string& id) override;
+  std::int64_t billable_users() override;
+  std::vector<admin_group> admin_groups(std::int64_t after, std::int64_t limit) override;
+  std::optional<admin_group> admin_group_by_id(const std::string& id) override;
+  std::vector<action_row> actions(const action_query& q) override;
 
 private:
   template <class Row, class ReadFn>
@@ -69,6 +76,20 @@ public:
                                            const std::string& actor_id, const std::string& action,
                                            const std::string& object_kind, const std::string& object_id,
                                            const std::string& details, const std::string& result) override;
+  std::optional<admin_entry> admin_by_id(const std::string& id) override;
+  std::int64_t active_owners() override;
+  scim::expected<scim::unit> revoke_admin(const std::string& id, const std::string& at) override;
+  std::optional<admin_user> admin_user_by_id(const std::string& id) override;
+  scim::expected<scim::unit> admin_update_user(const user_row& u, const std::string& status,
+                                               std::int64_t expected_version) override;
+  scim::expected<scim::unit> purge_user(const std::string& id) override;
+  std::optional<admin_group> admin_group_by_id(const std::string& id) override;
+  scim::expected<scim::unit> admin_update_group(const std::string& id, const std::string& status,
+                                                const std::string& description) override;
+  scim::expected<scim::unit> insert_unmanaged_group(const group_row& g, const std::string& description) override;
+  scim::expected<scim::unit> delete_unmanaged_group(const std::string& id) override;
+  scim::expected<scim::unit> set_membership(const std::string& group_id, const std::string& user_id,
+                                            bool add) override;
 
 private:
   scim::expected<scim::unit> add_member(const std::string& directory_id, const std::string& group_id,
