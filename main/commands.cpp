@@ -10,6 +10,7 @@
 #include "actors/services.hpp"
 #include "http/app.hpp"
 #include "http/server.hpp"
+#include "persistence/backup.hpp"
 #include "persistence/store.hpp"
 
 namespace dirsync::cli {
@@ -117,6 +118,15 @@ int serve(const config::loaded& cfg) {
   srv.stop(std::chrono::seconds{30});
   rt->stop();
   spdlog::info("stopped");
+  return 0;
+}
+
+int backup(const config::loaded& cfg, const std::string& target) {
+  if (auto err = persistence::backup_sqlite(cfg.values.storage.path, target); !err.empty()) {
+    std::cerr << "dirsyncd: " << err << "\n";
+    return 1;
+  }
+  std::cout << "backup written to " << target << std::endl;
   return 0;
 }
 

@@ -13,4 +13,7 @@ int serve(const config::loaded& cfg);
 /// API key alone on the last line of stdout (A2).
 int create_owner(const config::loaded& cfg, const std::string& name);
 
+/// `dirsyncd backup PATH`: a consistent copy of the database while serving.
+int backup(const config::loaded& cfg, const std::string& target);
+
 } // namespace dirsync::cli

@@ -1,5 +1,5 @@
 // dirsyncd: the SCIM directory-sync daemon (O1). Subcommands: serve,
-// print-config, create-owner, config-reference.
+// print-config, create-owner, backup, config-reference.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -35,6 +35,11 @@ int main(int argc, char** argv) {
   auto* owner = app.add_subcommand("create-owner", "Create an Owner admin and print its API key");
   owner->add_option("--name", owner_name, "The new Owner's name")->required();
   dirsync::config::add_flags(*owner, owner_file, owner_flags);
+  std::string backup_file, backup_target;
+  dirsync::config::flag_values backup_flags;
+  auto* backup = app.add_subcommand("backup", "Copy the database consistently while the service runs");
+  backup->add_option("path", backup_target, "Where to write the copy")->required();
+  dirsync::config::add_flags(*backup, backup_file, backup_flags);
   auto* reference = app.add_subcommand("config-reference", "Print the table of every config key (Markdown)");
   CLI11_PARSE(app, argc, argv);
 
@@ -46,6 +51,10 @@ int main(int argc, char** argv) {
   if (serve->parsed()) {
     auto cfg = load(serve_file, serve_flags);
     return cfg ? dirsync::cli::serve(*cfg) : 2;
+  }
+  if (backup->parsed()) {
+    auto cfg = load(backup_file, backup_flags);
+    return cfg ? dirsync::cli::backup(*cfg, backup_target) : 2;
   }
   if (print->parsed()) {
     auto cfg = load(print_file, print_flags);
