@@ -164,6 +164,7 @@ private:
     if (ec.category() == beast::error_code(bhttp::error::bad_target).category() ||
         ec == bhttp::error::partial_message) {
       ctx_->rejected_bad_request->inc();
+      spdlog::info("http malformed request: {}", ec.message());
       return reject(make_error_response("", 400, "Malformed HTTP request."));
     }
     if (ec)
