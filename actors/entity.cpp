@@ -33,6 +33,23 @@ scim_reply stale_or(self_ptr self, const scim::error& e) {
   return scim_reply::failure(error_code::unavailable, "the resource changed concurrently, retry");
 }
 
+// Runs a deleting job; once committed the actor answers 404 from then on.
+void remove(self_ptr self, write_job job, caf::typed_response_promise<scim_reply> rp) {
+  self->request(self->state.ctx->writer, caf::infinite, std::move(job))
+    .await(
+      [self, rp](write_ack& ack) mutable {
+        if (ack.error) {
+          rp.deliver(stale_or(self, *ack.error));
+          return;
+        }
+        self->state.gone = true;
+        self->state.user.reset();
+        self->state.group.reset();
+        rp.deliver(no_content());
+      },
+      [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
+}
+
 // Loads the resource into the cache; `then` runs with the mailbox still
 // suspended, so no other call sees a half-loaded actor.
 template <class Then>
@@ -147,18 +164,7 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
         return db.append_action(row.last_modified, "directory", row.directory_id, "user.trash", "user",
                                 row.id, nlohmann::json{{"reason", "deleted"}}.dump(), "ok");
       }};
-      self->request(ctx->writer, caf::infinite, std::move(job))
-        .await(
-          [self, rp](write_ack& ack) mutable {
-            if (ack.error) {
-              rp.deliver(scim_reply::failure(*ack.error));
-              return;
-            }
-            self->state.gone = true;
-            self->state.user.reset();
-            rp.deliver(no_content());
-          },
-          [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
+      remove(self, std::move(job), std::move(rp));
       return;
     }
     case scim_method::replace: {
@@ -219,18 +225,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
           return r;
         return db.append_action(now, "directory", dir, "group.delete", "group", id, "{}", "ok");
       }};
-      self->request(ctx->writer, caf::infinite, std::move(job))
-        .await(
-          [self, rp](write_ack& ack) mutable {
-            if (ack.error) {
-              rp.deliver(scim_reply::failure(*ack.error));
-              return;
-            }
-            self->state.gone = true;
-            self->state.group.reset();
-            rp.deliver(no_content());
-          },
-          [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
+      remove(self, std::move(job), std::move(rp));
       return;
     }
     case scim_method::replace: {
