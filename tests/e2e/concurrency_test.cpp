@@ -3,6 +3,8 @@
 // (issue 3, SPEC S4, S6, S8).
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -102,4 +104,50 @@ TEST_CASE("S6 8 clients creating the same userName: exactly one 201 and seven 40
   auto list = f.c->get("/scim/v2/Users?filter=" + url_encode("userName eq \"racer@example.com\""));
   REQUIRE(list.status == 200);
   CHECK(list.json_body()["totalResults"] == 1);
+}
+
+TEST_CASE("O5 S8 SIGTERM under load: exit 0 and every acknowledged create is kept", "[e2e][concurrency]") {
+  fixture f{"okta"};
+  const auto port = f.d.port();
+  std::mutex mu;
+  std::vector<std::string> acknowledged;
+  std::atomic<int> created{0};
+  std::atomic<bool> stop_now{false};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < 4; ++t)
+    pool.emplace_back([&, t] {
+      client mine{port};
+      mine.set_token(f.dir.token);
+      for (int i = 0; i < 200 && !stop_now.load(); ++i) {
+        auto r = mine.post("/scim/v2/Users", user_body("load" + std::to_string(t) + "-" + std::to_string(i) + "@example.com"));
+        if (r.status == 201) {
+          std::lock_guard lock(mu);
+          acknowledged.push_back(json::parse(r.body)["id"].get<std::string>());
+          created.fetch_add(1);
+        } else if (r.status == 0) {
+          return; // the daemon has stopped listening
+        }
+      }
+    });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{20};
+  while (created.load() < 40 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield(); // polling for the load to be under way
+  int code = f.d.stop();
+  stop_now = true;
+  for (auto& th : pool)
+    th.join();
+  CHECK(code == 0);
+  INFO(acknowledged.size() << " creates acknowledged");
+  REQUIRE(acknowledged.size() >= 40);
+  f.d.start();
+  client after{f.d.port()};
+  after.set_token(f.dir.token);
+  auto list = after.get("/scim/v2/Users?count=1000&attributes=id");
+  REQUIRE(list.status == 200);
+  auto ids = resource_ids(list.json_body());
+  std::set<std::string> stored(ids.begin(), ids.end());
+  int missing = 0;
+  for (const auto& id : acknowledged)
+    missing += stored.count(id) == 0;
+  CHECK(missing == 0);
 }

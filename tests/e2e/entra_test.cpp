@@ -54,8 +54,6 @@ TEST_CASE("S2 Entra lookup by externalId", "[e2e][entra]") {
   CHECK(none.json_body()["totalResults"] == 0);
 }
 
-// Known bug: every filter on an attribute kept in the JSON document (not in
-// a column) fails with 400 "the filter cannot be evaluated".
 TEST_CASE("S2 Entra lookup by emails[type eq \"work\"].value", "[e2e][entra]") {
   fixture f{"entra"};
   auto& c = *f.c;

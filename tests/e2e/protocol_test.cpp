@@ -241,7 +241,6 @@ TEST_CASE("S2 filters on column attributes: operators, and/or/not, case rules", 
   CHECK(user_names(c, "meta.created gt \"2000-01-01T00:00:00Z\"").size() == 3);
 }
 
-// Known bug: filters on attributes kept in the JSON document fail with 400.
 TEST_CASE("S2 filters on document attributes and value paths", "[e2e][protocol]") {
   fixture f{"generic"};
   auto& c = *f.c;
