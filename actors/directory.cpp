@@ -142,9 +142,12 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
             rp.deliver(scim_reply::failure(*outcome->conflict));
             return;
           }
-          // An adopted, restored or taken-over user keeps its id; a live
-          // actor for it may hold an older version and reloads on its own.
+          // An adopted, restored or taken-over user keeps its id: a live
+          // actor for it holds an older state and must reload it first.
           auto row = outcome->row;
+          auto& users = self->state.users;
+          if (auto i = users.find(row.id); i != users.end())
+            self->send(i->second.handle, reload_atom::value);
           rp.delegate(self->state.ctx->reader(), read_job{[row, p, base](persistence::reader& db) {
                         return user_reply(db, row, p, 201, base);
                       }});

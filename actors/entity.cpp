@@ -347,6 +347,13 @@ entity_actor::behavior_type entity_behavior(self_ptr self, context_ptr ctx, dire
       if (seen == st.handled)
         self->send(st.directory, passivate_atom::value, st.id, seen);
     },
+    [self](reload_atom) {
+      auto& st = self->state;
+      st.loaded = false;
+      st.gone = false;
+      st.user.reset();
+      st.group.reset();
+    },
     [self](stop_atom) { self->quit(); },
   };
 }

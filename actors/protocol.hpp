@@ -104,6 +104,7 @@ using idle_atom = caf::atom_constant<caf::atom("idle")>;       ///< Idle timer f
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>; ///< Entity asks to stop.
 using flush_atom = caf::atom_constant<caf::atom("flush")>;     ///< Commit the open batch.
 using ready_atom = caf::atom_constant<caf::atom("ready")>;     ///< Readiness probe.
+using reload_atom = caf::atom_constant<caf::atom("reload")>;   ///< Drop a stale cache.
 
 /// The writer: one per process, owns the write connection.
 using writer_actor = caf::typed_actor<caf::replies_to<write_job>::with<write_ack>,
@@ -115,6 +116,7 @@ using reader_actor = caf::typed_actor<caf::replies_to<read_job>::with<scim_reply
 /// A user or group actor: serializes every change to one resource.
 using entity_actor = caf::typed_actor<caf::replies_to<scim_call>::with<scim_reply>,
                                       caf::reacts_to<idle_atom, std::uint64_t>,
+                                      caf::reacts_to<reload_atom>,
                                       caf::reacts_to<stop_atom>>;
 
 /// A directory actor: vets every push of its directory (D6, D9) and routes it.
