@@ -145,6 +145,15 @@ std::vector<option> build_options() {
             &http_settings::request_timeout,
             "How long a request may wait for its actor before it gets 503."),
         ms(100ms), ms(10min));
+  limit(add(t, "http", "auth_failure_limit", kind::integer, &settings::http,
+            &http_settings::auth_failure_limit,
+            "Failed authentications (SCIM token or admin key) one client address may "
+            "make per window; past it, its requests get 429 with Retry-After."),
+        1, 1'000'000);
+  limit(add(t, "http", "auth_failure_window", kind::duration, &settings::http,
+            &http_settings::auth_failure_window,
+            "Window over which http.auth_failure_limit counts."),
+        ms(1s), days(1));
   // [actors]
   limit(add(t, "actors", "scheduler_threads", kind::integer, &settings::actors,
             &actor_settings::scheduler_threads,

@@ -81,6 +81,10 @@ struct http_settings {
   std::string tls_key;
   /// How long a request may wait for its actor before 503.
   std::chrono::milliseconds request_timeout = std::chrono::seconds{30};
+  /// Failed authentications one client address may make per window.
+  int auth_failure_limit = 20;
+  /// Window of auth_failure_limit; past the limit requests get 429.
+  std::chrono::milliseconds auth_failure_window = std::chrono::seconds{60};
 };
 
 /// Actor system settings.

@@ -1,5 +1,6 @@
 #include "http/app.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "http/scim_routes.hpp"
@@ -39,7 +40,8 @@ response admin_error(int status, const std::string& message) {
   return json_response(status, nlohmann::json{{"error", message}, {"status", status}}, "admin");
 }
 
-void handle_admin(actors::runtime& rt, const app_options& opts, request& req, responder& out) {
+void handle_admin(actors::runtime& rt, metrics::registry& metrics, const app_options& opts, request& req,
+                  responder& out) {
   auto segments = split_path(std::string_view{req.path}.substr(std::string_view{"/admin/v1"}.size()));
   nlohmann::json body;
   if (!req.body.empty()) {
@@ -68,12 +70,20 @@ void handle_admin(actors::runtime& rt, const app_options& opts, request& req, re
   call.key = bearer_token(req.authorization);
   call.body = std::move(body);
   call.query = req.query;
-  rt.admin(std::move(call), [out](actors::admin_reply r) {
+  rt.admin(std::move(call), [out, &metrics, opts, addr = req.remote_address](actors::admin_reply r) {
+    if (r.status == 401)
+      note_auth_failure(opts, metrics, addr);
     out.send(json_response(r.status, r.body, "admin"));
   });
 }
 
 } // namespace
+
+void note_auth_failure(const app_options& opts, metrics::registry& metrics, const std::string& address) {
+  metrics.counter("dirsync_auth_failures_total", "Failed authentications (SCIM token or admin key)").inc();
+  if (opts.limiter)
+    opts.limiter->record_failure(address, std::chrono::steady_clock::now());
+}
 
 response scim_error_response(const scim::error& e, std::string route) {
   response r;
@@ -106,10 +116,27 @@ handler make_app(actors::runtime& rt, metrics::registry& metrics, app_options op
       r.route = "metrics";
       return out.send(std::move(r));
     }
-    if (path == "/scim/v2" || path.rfind("/scim/v2/", 0) == 0)
-      return handle_scim(rt, opts, req, out, split_path(path.substr(std::string_view{"/scim/v2"}.size())));
-    if (path == "/admin/v1" || path.rfind("/admin/v1/", 0) == 0)
-      return handle_admin(rt, opts, req, out);
+    bool scim = path == "/scim/v2" || path.rfind("/scim/v2/", 0) == 0;
+    bool admin = path == "/admin/v1" || path.rfind("/admin/v1/", 0) == 0;
+    if ((scim || admin) && opts.limiter) {
+      // A client that keeps failing to authenticate is slowed down (429).
+      if (auto wait = opts.limiter->blocked(req.remote_address, std::chrono::steady_clock::now())) {
+        metrics.counter("dirsync_auth_throttled_total", "Requests refused after too many failed authentications")
+          .inc();
+        auto detail = "too many failed authentications from this address; retry later";
+        auto r = scim ? scim_error_response(scim::make_error(scim::error_code::too_many_requests, detail), "throttled")
+                      : json_response(429, nlohmann::json{{"error", detail}, {"status", 429}}, "throttled");
+        r.headers.erase(std::remove_if(r.headers.begin(), r.headers.end(),
+                                       [](const auto& h) { return h.first == "Retry-After"; }),
+                        r.headers.end());
+        r.headers.emplace_back("Retry-After", std::to_string(*wait));
+        return out.send(std::move(r));
+      }
+    }
+    if (scim)
+      return handle_scim(rt, metrics, opts, req, out, split_path(path.substr(std::string_view{"/scim/v2"}.size())));
+    if (admin)
+      return handle_admin(rt, metrics, opts, req, out);
     out.send(json_response(404, nlohmann::json{{"error", "not found"}, {"status", 404}}, "other"));
   };
 }

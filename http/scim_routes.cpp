@@ -189,8 +189,8 @@ bool is_json_content_type(std::string_view ct) {
   return type.empty() || scim::iequals(type, "application/json") || scim::iequals(type, "application/scim+json");
 }
 
-void handle_scim(actors::runtime& rt, const app_options& opts, request& req, responder& out,
-                 std::vector<std::string> seg) {
+void handle_scim(actors::runtime& rt, metrics::registry& metrics, const app_options& opts, request& req,
+                 responder& out, std::vector<std::string> seg) {
   auto route = route_of(seg);
   auto fail = [&](error_code c, std::string detail) {
     out.send(scim_error_response(make_error(c, std::move(detail)), route));
@@ -251,7 +251,11 @@ void handle_scim(actors::runtime& rt, const app_options& opts, request& req, res
     else
       return out.send(method_not_allowed("GET, PUT, PATCH, DELETE", route));
   }
-  rt.scim(std::move(call), [out, route](actors::scim_reply reply) { out.send(render(reply, route)); });
+  rt.scim(std::move(call), [out, route, &metrics, opts, addr = req.remote_address](actors::scim_reply reply) {
+    if (reply.status == 401)
+      note_auth_failure(opts, metrics, addr);
+    out.send(render(reply, route));
+  });
 }
 
 } // namespace dirsync::http

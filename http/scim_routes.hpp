@@ -15,7 +15,7 @@ std::string bearer_token(std::string_view authorization);
 bool is_json_content_type(std::string_view content_type);
 
 /// Handles a request under /scim/v2; `segments` are the path parts after it.
-void handle_scim(actors::runtime& rt, const app_options& opts, request& req, responder& out,
-                 std::vector<std::string> segments);
+void handle_scim(actors::runtime& rt, metrics::registry& metrics, const app_options& opts, request& req,
+                 responder& out, std::vector<std::string> segments);
 
 } // namespace dirsync::http

@@ -1,5 +1,6 @@
 #include "main/commands.hpp"
 
+#include <atomic>
 #include <csignal>
 #include <iostream>
 
@@ -89,10 +90,22 @@ int serve(const config::loaded& cfg) {
   http::app_options app;
   app.max_page_size = s.scim.max_page_size;
   app.test_clock = s.clock.test ? &clock : nullptr;
-  http::handler forward = [&rt, &registry, &app](http::request req, http::responder out) {
+  http::auth_limiter limiter{s.http.auth_failure_limit, s.http.auth_failure_window};
+  app.limiter = &limiter;
+  // Requests that arrive between listen and the runtime's start get 503.
+  std::atomic<actors::runtime*> live{nullptr};
+  http::handler forward = [&live, &registry, &app](http::request req, http::responder out) {
+    auto* current = live.load();
+    if (current == nullptr) {
+      http::response r;
+      r.status = 503;
+      r.body = R"({"error":"the service is starting","status":503})";
+      r.headers.emplace_back("Retry-After", "1");
+      return out.send(std::move(r));
+    }
     static thread_local http::handler h;
     if (!h)
-      h = http::make_app(*rt, registry, app);
+      h = http::make_app(*current, registry, app);
     h(std::move(req), std::move(out));
   };
   http::server srv{server_options(s), forward, registry};
@@ -109,6 +122,7 @@ int serve(const config::loaded& cfg) {
     srv.stop(std::chrono::milliseconds{0});
     return 1;
   }
+  live = rt.get();
   spdlog::info("dirsyncd listening on {}:{} (SCIM base URL {})", s.http.bind, srv.port(), app.scim_base_url);
   // Tests read this line to learn the port.
   std::cout << "listening on " << s.http.bind << ":" << srv.port() << std::endl;

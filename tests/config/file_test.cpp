@@ -64,6 +64,8 @@ max_in_flight = 50
 tls_cert = "cert.pem"
 tls_key = "key.pem"
 request_timeout = "500ms"
+auth_failure_limit = 5
+auth_failure_window = "10m"
 [actors]
 scheduler_threads = 3
 scheduler_policy = "stealing"
@@ -107,6 +109,8 @@ format = "json"
   CHECK(s.http.read_timeout == 10s);
   CHECK(s.http.idle_timeout == 120s);
   CHECK(s.http.request_timeout == 500ms);
+  CHECK(s.http.auth_failure_limit == 5);
+  CHECK(s.http.auth_failure_window == 10min);
   CHECK(s.actors.policy == scheduler_policy::stealing);
   CHECK(s.actors.passivate_after == 5min);
   CHECK(s.storage.synchronous == synchronous_mode::normal);

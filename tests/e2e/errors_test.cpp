@@ -156,3 +156,19 @@ TEST_CASE("O4 the test clock endpoint does not exist unless enabled", "[e2e][err
                             {{"Content-Type", "application/json"}});
   CHECK(adv.status == 404);
 }
+
+TEST_CASE("issue 7: repeated failed authentications get 429 with Retry-After", "[e2e][errors][auth]") {
+  fixture f{"okta", {"--http.auth_failure_limit", "3", "--http.auth_failure_window", "1h"}};
+  auto bad = f.d.connect();
+  bad->set_token("not-a-token");
+  for (int i = 0; i < 3; ++i)
+    check_scim_error(bad->get("/scim/v2/Users"), 401);
+  auto throttled = bad->get("/scim/v2/Users");
+  check_scim_error(throttled, 429);
+  CHECK_FALSE(throttled.header("Retry-After").empty());
+  // The same address is throttled for admin keys too, even a right one.
+  auto admin = bad->request("GET", "/admin/v1/directories", {}, {}, f.d.admin_key());
+  CHECK(admin.status == 429);
+  auto metrics = bad->get("/metrics");
+  CHECK(metrics.body.find("dirsync_auth_failures_total 3") != std::string::npos);
+}
