@@ -12,6 +12,8 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include "ask.hpp"
+
 #include "actors/context.hpp"
 #include "actors/reader.hpp"
 #include "actors/registry.hpp"
@@ -29,24 +31,8 @@ using scim::error_code;
 
 namespace {
 
-// One request's outcome: the answer, or a CAF-level failure.
-template <class Reply>
-struct outcome {
-  std::optional<Reply> reply;
-  std::optional<caf::error> error;
-};
-
-// Spawns a helper that sends `msg` and stores the answer (no blocking receive).
-template <class Reply, class Handle, class Msg>
-std::shared_ptr<outcome<Reply>> ask(caf::actor_system& sys, const Handle& to, Msg msg) {
-  auto out = std::make_shared<outcome<Reply>>();
-  sys.spawn([to, msg, out](caf::event_based_actor* self) {
-    self->request(to, caf::infinite, msg)
-      .then([out](Reply& r) { out->reply = std::move(r); },
-            [out](caf::error& e) { out->error = e; });
-  });
-  return out;
-}
+using test::ask;
+using test::outcome;
 
 // Ids 00000000-0000-4000-8000-000000000001, ...2, ...: predictable in tests.
 struct counting_ids final : id_source {

@@ -14,6 +14,8 @@
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
+#include "ask.hpp"
+
 #include "actors/protocol.hpp"
 #include "actors/writer.hpp"
 #include "config/metrics.hpp"
@@ -25,25 +27,8 @@ using namespace dirsync::actors;
 
 namespace {
 
-// One request's outcome, filled by a helper actor.
-template <class Reply>
-struct outcome {
-  std::optional<Reply> reply;      ///< The answer, once it arrived.
-  std::optional<caf::error> error; ///< A CAF-level failure.
-};
-
-// Spawns a helper that sends `msg` to `to` and stores the answer; nothing
-// happens until the scheduler runs (no blocking receive in tests).
-template <class Reply, class Handle, class Msg>
-std::shared_ptr<outcome<Reply>> ask(caf::actor_system& sys, const Handle& to, Msg msg) {
-  auto out = std::make_shared<outcome<Reply>>();
-  sys.spawn([to, msg, out](caf::event_based_actor* self) {
-    self->request(to, caf::infinite, msg)
-      .then([out](Reply& r) { out->reply = std::move(r); },
-            [out](caf::error& e) { out->error = e; });
-  });
-  return out;
-}
+using test::ask;
+using test::outcome;
 
 persistence::user_row user(const std::string& id, const std::string& name) {
   persistence::user_row u;
