@@ -24,6 +24,15 @@ scim_reply no_content() {
   return r;
 }
 
+// A PATCH request applied to a stored resource (its JSON text).
+scim::expected<scim::patch_result> patched(resource_kind kind, const std::string& stored,
+                                           const nlohmann::json& body) {
+  auto ops = scim::parse_patch(body);
+  if (!ops)
+    return ops.err();
+  return scim::apply_patch(kind, nlohmann::json::parse(stored, nullptr, false), *ops);
+}
+
 // A version mismatch in storage means another actor (a takeover, a restore
 // by POST) changed the resource: drop the cache so the next call reloads.
 scim_reply stale_or(self_ptr self, const scim::error& e) {
@@ -179,13 +188,7 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
       return;
     }
     case scim_method::patch: {
-      auto ops = scim::parse_patch(call.body);
-      if (!ops) {
-        rp.deliver(scim_reply::failure(ops.err()));
-        return;
-      }
-      auto current = nlohmann::json::parse(user->resource, nullptr, false);
-      auto result = scim::apply_patch(kind, current, *ops);
+      auto result = patched(kind, user->resource, call.body);
       if (!result) {
         rp.deliver(scim_reply::failure(result.err()));
         return;
@@ -243,13 +246,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
       break;
     }
     case scim_method::patch: {
-      auto ops = scim::parse_patch(call.body);
-      if (!ops) {
-        rp.deliver(scim_reply::failure(ops.err()));
-        return;
-      }
-      auto current = nlohmann::json::parse(group->resource, nullptr, false);
-      auto result = scim::apply_patch(kind, current, *ops);
+      auto result = patched(kind, group->resource, call.body);
       if (!result) {
         rp.deliver(scim_reply::failure(result.err()));
         return;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "persistence/store.hpp"
+#include "temp_db.hpp"
 #include "scim/filter.hpp"
 
 namespace fs = std::filesystem;
@@ -17,32 +18,9 @@ using dirsync::scim::error_code;
 namespace {
 
 // A migrated database holding users/groups of two directories, dA and dB.
-struct reader_fixture {
-  fs::path dir;
-  std::unique_ptr<backend> db;
-  std::unique_ptr<writer> w;
-  std::unique_ptr<reader> r;
-
-  reader_fixture() {
-    static std::atomic<int> seq{0};
-    dir = fs::temp_directory_path()
-          / ("dirsync-reader-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
-    fs::remove_all(dir);
-    db = make_sqlite_backend({(dir / "dirsync.db").string(), "full"});
-    REQUIRE(db->migrate() == "");
-    std::string err;
-    w = db->open_writer(err);
-    REQUIRE(w != nullptr);
-    r = db->open_reader(err);
-    REQUIRE(r != nullptr);
+struct reader_fixture : dirsync::test::temp_db {
+  reader_fixture() : temp_db("reader") {
     seed();
-  }
-  ~reader_fixture() {
-    r.reset();
-    w.reset();
-    db.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
   }
 
   static user_row user(std::string id, std::string d, std::string name, std::string display) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "persistence/store.hpp"
+#include "temp_db.hpp"
 
 namespace fs = std::filesystem;
 using namespace dirsync::persistence;
@@ -16,31 +17,8 @@ using dirsync::scim::error_code;
 namespace {
 
 // A migrated database in a fresh directory with one writer and one reader.
-struct writer_fixture {
-  fs::path dir;
-  std::unique_ptr<backend> db;
-  std::unique_ptr<writer> w;
-  std::unique_ptr<reader> r;
-
-  writer_fixture() {
-    static std::atomic<int> seq{0};
-    dir = fs::temp_directory_path()
-          / ("dirsync-writer-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
-    fs::remove_all(dir);
-    db = make_sqlite_backend({(dir / "dirsync.db").string(), "full"});
-    REQUIRE(db->migrate() == "");
-    std::string err;
-    w = db->open_writer(err);
-    REQUIRE(w != nullptr);
-    r = db->open_reader(err);
-    REQUIRE(r != nullptr);
-  }
-  ~writer_fixture() {
-    r.reset();
-    w.reset();
-    db.reset();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
+struct writer_fixture : dirsync::test::temp_db {
+  writer_fixture() : temp_db("writer") {
   }
 
   // Runs one operation in its own batch and savepoint, committing it.

@@ -1,0 +1,51 @@
+#pragma once
+
+// A migrated SQLite database in a fresh temporary folder, with one writer
+// and one reader, for the persistence tests.
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "persistence/store.hpp"
+
+namespace dirsync::test {
+
+/// Owns the folder, the back end and one writer and reader on it.
+struct temp_db {
+  std::filesystem::path dir;                        ///< The folder.
+  std::unique_ptr<persistence::backend> db;         ///< The back end.
+  std::unique_ptr<persistence::writer> w;           ///< The writer.
+  std::unique_ptr<persistence::reader> r;           ///< A reader.
+
+  /// `tag` names the folder, to tell suites apart.
+  explicit temp_db(const std::string& tag) {
+    static std::atomic<int> seq{0};
+    dir = std::filesystem::temp_directory_path()
+          / ("dirsync-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
+    std::filesystem::remove_all(dir);
+    db = persistence::make_sqlite_backend({(dir / "dirsync.db").string(), "full"});
+    REQUIRE(db->migrate() == "");
+    std::string err;
+    w = db->open_writer(err);
+    REQUIRE(w != nullptr);
+    r = db->open_reader(err);
+    REQUIRE(r != nullptr);
+  }
+  /// Closes the connections, then removes the folder.
+  ~temp_db() {
+    r.reset();
+    w.reset();
+    db.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  temp_db(const temp_db&) = delete;
+  temp_db& operator=(const temp_db&) = delete;
+};
+
+} // namespace dirsync::test
