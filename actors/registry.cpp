@@ -94,6 +94,32 @@ void registry_state::list_directories(self_ptr self, std::string only, admin_pro
       [rp](caf::error&) mutable { rp.deliver(admin_error(503, "storage is unavailable")); });
 }
 
+void registry_state::unmanage_group(self_ptr self, const persistence::admin_row& who,
+                                    const persistence::directory_row& row, const std::string& group_id,
+                                    admin_promise rp) {
+  auto at = ctx->now_text();
+  auto trashed = std::make_shared<std::int64_t>(0);
+  auto job = write_job{[dir = row.id, name = row.name, group_id, at, who, trashed](persistence::writer& db)
+                         -> scim::expected<scim::unit> {
+    auto n = db.unmanage_group(dir, group_id, name, at);
+    if (!n)
+      return n.err();
+    *trashed = *n;
+    return db.append_action(at, "admin", who.id, "group.unmanage", "group", group_id,
+                            nlohmann::json{{"directory", dir}, {"trashed_users", *n}}.dump(), "ok");
+  }};
+  self->request(ctx->writer, caf::infinite, std::move(job))
+    .then(
+      [rp, trashed, group_id](write_ack& ack) mutable {
+        if (ack.error) {
+          rp.deliver(admin_error(scim::http_status(ack.error->code), ack.error->detail));
+          return;
+        }
+        rp.deliver(admin_reply{200, nlohmann::json{{"id", group_id}, {"trashed_users", *trashed}}});
+      },
+      [rp](caf::error&) mutable { rp.deliver(admin_error(500, "internal error")); });
+}
+
 void registry_state::delete_directory(self_ptr self, const persistence::admin_row& who,
                                       persistence::directory_row row, admin_promise rp) {
   auto at = ctx->now_text();
@@ -195,6 +221,10 @@ void registry_state::change_directory(self_ptr self, const persistence::admin_ro
       { rp.deliver(admin_error(400, "expected {\"name\": string}")); return; }
     row.name = call.body["name"].get<std::string>();
     { commit(self, who, row, false, "directory.rename", admin_reply{200, directory_json(row, now)}, rp); return; }
+  }
+  if (call.path.size() == 4 && call.path[2] == "groups" && call.method == "DELETE") {
+    unmanage_group(self, who, row, call.path[3], rp);
+    return;
   }
   if (call.path.size() != 3 || call.method != "POST")
     { rp.deliver(admin_error(404, "no such endpoint")); return; }

@@ -38,6 +38,9 @@ private:
   /// Answers one directory (`only`) or all, with managed counts (D11).
   void list_directories(registry_actor::stateful_pointer<registry_state> self, std::string only,
                         admin_promise rp);
+  /// Removes a group from a directory's configuration (G6).
+  void unmanage_group(registry_actor::stateful_pointer<registry_state> self, const persistence::admin_row& who,
+                      const persistence::directory_row& row, const std::string& group_id, admin_promise rp);
   /// Deletes a directory (D10).
   void delete_directory(registry_actor::stateful_pointer<registry_state> self,
                         const persistence::admin_row& who, persistence::directory_row row, admin_promise rp);

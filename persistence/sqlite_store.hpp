@@ -71,6 +71,8 @@ public:
   scim::expected<scim::unit> insert_directory(const directory_row& d) override;
   scim::expected<scim::unit> update_directory(const directory_row& d) override;
   scim::expected<scim::unit> touch_directory(const std::string& id, const std::string& at) override;
+  scim::expected<std::int64_t> unmanage_group(const std::string& directory_id, const std::string& group_id,
+                                              const std::string& directory_name, const std::string& now) override;
   scim::expected<scim::unit> insert_admin(const admin_row& a) override;
   scim::expected<scim::unit> append_action(const std::string& at, const std::string& actor_kind,
                                            const std::string& actor_id, const std::string& action,

@@ -383,6 +383,40 @@ ok_t sqlite_writer::update_directory(const directory_row& d) {
   return scim::unit{};
 }
 
+scim::expected<std::int64_t> sqlite_writer::unmanage_group(const std::string& directory_id,
+                                                          const std::string& group_id,
+                                                          const std::string& directory_name,
+                                                          const std::string& now) {
+  // Members first, while the group still counts as the directory's.
+  auto trash = c_->prepare(
+    "UPDATE users SET trashed_at = ?1, trash_reason = 'group_removed', version = version + 1 "
+    "WHERE directory_id = ?2 AND trashed_at IS NULL "
+    "AND id IN (SELECT user_id FROM group_members WHERE group_id = ?3) "
+    "AND NOT EXISTS (SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id "
+    "WHERE m.user_id = users.id AND g.directory_id = ?2 AND g.id != ?3)");
+  auto rename = c_->prepare("UPDATE groups SET directory_id = NULL, version = version + 1, "
+                            "display_name = display_name || ' (formerly from \"' || ?1 || '\")' "
+                            "WHERE id = ?2 AND directory_id = ?3");
+  if (trash == nullptr || rename == nullptr)
+    return make_error(error_code::internal, "prepare unmanage group: " + c_->error_message());
+  trash->bind(1, std::string_view{now});
+  trash->bind(2, std::string_view{directory_id});
+  trash->bind(3, std::string_view{group_id});
+  trash->step();
+  if (trash->last_code() != SQLITE_DONE)
+    return make_error(error_code::internal, "trash members: " + c_->error_message());
+  auto trashed = c_->changes();
+  rename->bind(1, std::string_view{directory_name});
+  rename->bind(2, std::string_view{group_id});
+  rename->bind(3, std::string_view{directory_id});
+  rename->step();
+  if (rename->last_code() != SQLITE_DONE)
+    return make_error(error_code::internal, "unmanage group: " + c_->error_message());
+  if (c_->changes() == 0)
+    return make_error(error_code::not_found, "no such group in this directory");
+  return trashed;
+}
+
 ok_t sqlite_writer::touch_directory(const std::string& id, const std::string& at) {
   auto st = c_->prepare("UPDATE directories SET last_push_at = ? WHERE id = ?");
   if (st == nullptr)

@@ -122,6 +122,12 @@ public:
   virtual scim::expected<scim::unit> retire_directory(const std::string& id, const std::string& name) = 0;
   /// Inserts a directory.
   virtual scim::expected<scim::unit> insert_directory(const directory_row& d) = 0;
+  /// Removes a group from a directory's configuration (G6): the group becomes
+  /// unmanaged, renamed `X (formerly from "NAME")`; each member not in
+  /// another group of that directory goes to the Trash. Returns how many
+  /// users were trashed. Errors: not_found.
+  virtual scim::expected<std::int64_t> unmanage_group(const std::string& directory_id, const std::string& group_id,
+                                                      const std::string& directory_name, const std::string& now) = 0;
   /// Records the time of a directory's latest push (D11).
   virtual scim::expected<scim::unit> touch_directory(const std::string& id, const std::string& at) = 0;
   /// Replaces a directory's row (all but last_push_at).

@@ -154,3 +154,27 @@ TEST_CASE("L1 every effect of a push is an Admin Action without secrets", "[e2e]
   CHECK(all.body.find("hunter2-secret") == std::string::npos);
   CHECK(all.body.find(f.dir.token) == std::string::npos);
 }
+
+TEST_CASE("G6 removing a group from the configuration unmanages it and trashes its only-members",
+          "[e2e][sync]") {
+  fixture f{"okta"};
+  auto only = create_user(*f.c, "only@example.com");
+  auto both = create_user(*f.c, "both@example.com");
+  auto removed = create_group(*f.c, "Removed", json::array({{{"value", only}}, {{"value", both}}}));
+  create_group(*f.c, "Kept", json::array({{{"value", both}}}));
+
+  auto r = admin(*f.c, f.d, "DELETE", "/directories/" + f.dir.id + "/groups/" + removed);
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  CHECK(r.json_body().at("trashed_users") == 1);
+  auto trash = admin(*f.c, f.d, "GET", "/trash").body;
+  CHECK(trash.find(only) != std::string::npos);
+  CHECK(trash.find(both) == std::string::npos);
+  auto g = admin(*f.c, f.d, "GET", "/groups/" + removed);
+  REQUIRE(g.status == 200);
+  CHECK(g.body.find("Removed (formerly from \\\"e2e\\\")") != std::string::npos);
+  // The directory no longer sees the group; a second removal is a 404.
+  CHECK(f.c->get("/scim/v2/Groups/" + removed).status == 404);
+  CHECK(admin(*f.c, f.d, "DELETE", "/directories/" + f.dir.id + "/groups/" + removed).status == 404);
+  CHECK(actions(*f.c, f.d, "group.unmanage").size() == 1);
+}
