@@ -98,8 +98,11 @@ TEST_CASE("past max_in_flight requests get 503 with Retry-After without reaching
 
   client first(s.port());
   REQUIRE(!first.write_raw("GET /held HTTP/1.1\r\nHost: x\r\n\r\n"));
-  for (int i = 0; i < 200 && s.srv->in_flight() == 0; ++i)
+  // Wait for the held request itself: an earlier answer may still be
+  // counted in flight until its write completes.
+  for (int i = 0; i < 400 && (held.calls.load() == 0 || s.srv->in_flight() != 1); ++i)
     std::this_thread::sleep_for(5ms);
+  REQUIRE(held.calls.load() == 1);
   REQUIRE(s.srv->in_flight() == 1);
 
   client second(s.port());
@@ -176,8 +179,11 @@ TEST_CASE("stop lets an in-flight request finish and closes idle connections", "
     if (!busy_ec)
       busy_ec = busy.read(busy_res);
   });
-  for (int i = 0; i < 200 && s.srv->in_flight() == 0; ++i)
+  // Wait for the held request itself: an earlier answer may still be
+  // counted in flight until its write completes.
+  for (int i = 0; i < 400 && (held.calls.load() == 0 || s.srv->in_flight() != 1); ++i)
     std::this_thread::sleep_for(5ms);
+  REQUIRE(held.calls.load() == 1);
   REQUIRE(s.srv->in_flight() == 1);
 
   std::thread answer([&] {
@@ -205,8 +211,11 @@ TEST_CASE("stop without grace abandons a held request and late answers go nowher
   running_server s(held.hold());
   client c(s.port());
   REQUIRE(!c.write_raw("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"));
-  for (int i = 0; i < 200 && s.srv->in_flight() == 0; ++i)
+  // Wait for the held request itself: an earlier answer may still be
+  // counted in flight until its write completes.
+  for (int i = 0; i < 400 && (held.calls.load() == 0 || s.srv->in_flight() != 1); ++i)
     std::this_thread::sleep_for(5ms);
+  REQUIRE(held.calls.load() == 1);
   REQUIRE(s.srv->in_flight() == 1);
   s.srv->stop(0ms);
   CHECK(s.srv->in_flight() == 0);
