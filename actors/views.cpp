@@ -82,38 +82,37 @@ std::string location_of(resource_kind kind, const std::string& base_url, const s
   return base_url + (kind == resource_kind::user ? "/Users/" : "/Groups/") + id;
 }
 
+// The reply for one stored resource: rendered with its related ids (a user's
+// groups or a group's members), projected, with ETag and (for 201) Location.
+template <class Row>
+scim_reply resource_reply(resource_kind kind, const Row& row, const std::vector<scim::member_ref>& related,
+                          const scim::projection& p, int status, const std::string& base_url) {
+  auto stored = nlohmann::json::parse(row.resource, nullptr, false);
+  auto full = scim::render(kind, stored, meta_of(row.id, row.created, row.last_modified, row.version, base_url),
+                           &related);
+  scim_reply r;
+  r.status = status;
+  r.body = scim::apply_projection(kind, full, p);
+  r.etag = scim::make_etag(row.version);
+  if (status == 201)
+    r.location = location_of(kind, base_url, row.id);
+  return r;
+}
+
 scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
                       const scim::projection& p, int status, const std::string& base_url) {
-  auto stored = nlohmann::json::parse(u.resource, nullptr, false);
   std::vector<scim::member_ref> groups;
   if (scim::wants_members(resource_kind::user, p))
     groups = to_refs(db.groups_of_user(u.id), "direct");
-  auto full = scim::render(resource_kind::user, stored,
-                           meta_of(u.id, u.created, u.last_modified, u.version, base_url), &groups);
-  scim_reply r;
-  r.status = status;
-  r.body = scim::apply_projection(resource_kind::user, full, p);
-  r.etag = scim::make_etag(u.version);
-  if (status == 201)
-    r.location = location_of(resource_kind::user, base_url, u.id);
-  return r;
+  return resource_reply(resource_kind::user, u, groups, p, status, base_url);
 }
 
 scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,
                        const scim::projection& p, int status, const std::string& base_url) {
-  auto stored = nlohmann::json::parse(g.resource, nullptr, false);
   std::vector<scim::member_ref> members;
   if (scim::wants_members(resource_kind::group, p))
     members = to_refs(db.members_of_group(g.id), "User");
-  auto full = scim::render(resource_kind::group, stored,
-                           meta_of(g.id, g.created, g.last_modified, g.version, base_url), &members);
-  scim_reply r;
-  r.status = status;
-  r.body = scim::apply_projection(resource_kind::group, full, p);
-  r.etag = scim::make_etag(g.version);
-  if (status == 201)
-    r.location = location_of(resource_kind::group, base_url, g.id);
-  return r;
+  return resource_reply(resource_kind::group, g, members, p, status, base_url);
 }
 
 bool if_match_admits(const std::string& header, std::int64_t version) {
