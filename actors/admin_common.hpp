@@ -62,6 +62,9 @@ void handle_admins(const context_ptr& ctx, const persistence::admin_row& who, ad
 /// Users, billing and the Trash (U1, U4, U6-U10).
 void handle_users(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call, promise rp,
                   self_ptr self);
+/// The organisation's custom attributes (D3): list, create, delete.
+void handle_custom_attributes(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call,
+                              promise rp, self_ptr self);
 /// Groups and memberships (G2-G5).
 void handle_groups(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call, promise rp,
                    self_ptr self);

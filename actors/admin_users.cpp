@@ -1,5 +1,7 @@
 // Users in the admin view (U1, U4, U6-U8), billing (U10) and the Trash (U9).
 
+#include <algorithm>
+
 #include "actors/admin_common.hpp"
 
 namespace dirsync::actors::admin {
@@ -8,95 +10,206 @@ namespace {
 
 constexpr int trash_days = 7; // U9: trashed_at + 7 days
 
-// The four mapped attributes the admin view shows (D3), from the stored SCIM resource.
-struct mapped {
-  std::string username, email, first_name, last_name, display_name;
-};
+namespace mapping = scim::mapping;
+
+// The admin-editable attributes of a user besides status: the destinations of
+// the mapping (D3) and the required four, in the admin attributes' layout.
+const std::vector<std::string>& text_fields() {
+  static const std::vector<std::string> list = [] {
+    std::vector<std::string> l{"email", "first_name", "last_name", "display_name", "notes"};
+    for (int i = 1; i <= mapping::alias_count; ++i)
+      l.push_back("username_alias_" + std::to_string(i));
+    return l;
+  }();
+  return list;
+}
 
 nlohmann::json parse_object(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, false);
   return j.is_object() ? j : nlohmann::json::object();
 }
 
-// The primary email entry, else the first one with a string value; null if none.
-nlohmann::json* email_entry(nlohmann::json& resource) {
-  auto emails = resource.find("emails");
-  if (emails == resource.end() || !emails->is_array())
-    return nullptr;
-  nlohmann::json* first = nullptr;
-  for (auto& e : *emails) {
-    if (!e.is_object() || !e.contains("value") || !e["value"].is_string())
-      continue;
-    if (first == nullptr)
-      first = &e;
-    auto primary = e.find("primary");
-    if (primary != e.end() && primary->is_boolean() && primary->get<bool>())
-      return &e;
-  }
-  return first;
-}
-
-mapped read_mapped(nlohmann::json resource) {
-  mapped m;
-  m.username = str(resource, "userName");
-  if (auto* e = email_entry(resource))
-    m.email = (*e)["value"].get<std::string>();
-  if (auto name = resource.find("name"); name != resource.end()) {
-    m.first_name = str(*name, "givenName");
-    m.last_name = str(*name, "familyName");
-  }
-  m.display_name = str(resource, "displayName");
-  return m;
-}
-
 nlohmann::json opt(const std::optional<std::string>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
 }
 
-nlohmann::json user_json(const persistence::admin_user& a) {
-  const auto& u = a.user;
-  auto m = read_mapped(parse_object(u.resource));
-  nlohmann::json j{{"id", u.id},
-                   {"username", u.user_name},
-                   {"email", m.email},
-                   {"first_name", m.first_name},
-                   {"last_name", m.last_name},
-                   {"display_name", m.display_name},
-                   {"status", a.status},
-                   {"managed_by", managed_by(u.directory_id, a.directory_name, a.directory_type)},
-                   {"trashed_at", opt(u.trashed_at)},
-                   {"trash_reason", u.trash_reason.empty() ? nlohmann::json() : nlohmann::json(u.trash_reason)},
-                   {"deletion_date", u.trashed_at ? nlohmann::json(add_days(*u.trashed_at, trash_days)) : nlohmann::json()},
-                   {"created", u.created},
-                   {"last_modified", u.last_modified}};
-  return j;
+// G5, U7, U9: the status that decides authentication, and why.
+std::pair<std::string, std::string> effective_status(const persistence::admin_user& a) {
+  if (a.user.trashed_at)
+    return {"disabled", "in_trash"};
+  if (a.status == "disabled")
+    return {"disabled", "user_disabled"};
+  if (a.group_disabled)
+    return {"disabled", "group_disabled"};
+  if (a.status == "bypass")
+    return {"bypass", "user_bypass"};
+  if (a.group_bypass)
+    return {"bypass", "group_bypass"};
+  return {"active", "active"};
 }
 
-// Writes the admin-view attributes into a stored SCIM resource.
-void apply_mapped(nlohmann::json& r, const nlohmann::json& body) {
-  if (auto v = str(body, "username"); body.contains("username"))
-    r["userName"] = v;
-  if (body.contains("email")) {
-    auto v = str(body, "email");
-    if (auto* e = email_entry(r))
-      (*e)["value"] = v;
-    else
-      r["emails"] = nlohmann::json::array({{{"value", v}, {"primary", true}}});
-  }
-  if (body.contains("first_name") || body.contains("last_name")) {
-    if (!r.contains("name") || !r["name"].is_object())
-      r["name"] = nlohmann::json::object();
-    if (body.contains("first_name"))
-      r["name"]["givenName"] = str(body, "first_name");
-    if (body.contains("last_name"))
-      r["name"]["familyName"] = str(body, "last_name");
-  }
-  if (body.contains("display_name"))
-    r["displayName"] = str(body, "display_name");
+// U6: the fields a push of the owning directory writes.
+nlohmann::json read_only_fields(const persistence::admin_user& a) {
+  auto out = nlohmann::json::array();
+  if (a.user.directory_id.empty())
+    return out;
+  out.push_back("username");
+  for (const auto& f : text_fields())
+    if (mapping::is_mapped(a.directory_mappings, f))
+      out.push_back(f);
+  if (mapping::is_mapped(a.directory_mappings, "phones"))
+    out.push_back("phones");
+  for (const auto& r : a.directory_mappings)
+    if (auto name = mapping::custom_name(r.destination))
+      out.push_back("custom_attributes." + *name);
+  out.push_back("group_memberships");
+  return out;
+}
+
+nlohmann::json user_json(const persistence::admin_user& a) {
+  const auto& u = a.user;
+  auto attrs = parse_object(u.attributes);
+  auto [effective, reason] = effective_status(a);
+  nlohmann::json j{{"id", u.id}, {"username", u.user_name}};
+  for (const auto& f : text_fields())
+    j[f] = str(attrs, f.c_str());
+  j["phones"] = attrs.contains("phones") && attrs["phones"].is_array() ? attrs["phones"] : nlohmann::json::array();
+  j["custom_attributes"] =
+    attrs.contains("custom") && attrs["custom"].is_object() ? attrs["custom"] : nlohmann::json::object();
+  j["status"] = a.status;
+  j["effective_status"] = effective;
+  j["effective_status_reason"] = reason;
+  j["managed_by"] = managed_by(u.directory_id, a.directory_name, a.directory_type);
+  j["read_only_fields"] = read_only_fields(a);
+  j["trashed_at"] = opt(u.trashed_at);
+  j["trash_reason"] = u.trash_reason.empty() ? nlohmann::json() : nlohmann::json(u.trash_reason);
+  j["deletion_date"] = u.trashed_at ? nlohmann::json(add_days(*u.trashed_at, trash_days)) : nlohmann::json();
+  j["created"] = u.created;
+  j["last_modified"] = u.last_modified;
+  return j;
 }
 
 bool known_status(const std::string& s) {
   return s == "active" || s == "bypass" || s == "disabled";
+}
+
+// Checks an admin create/edit body; the problem, or "" when valid.
+std::string body_problem(const nlohmann::json& body) {
+  if (!body.is_object())
+    return "the body must be a JSON object";
+  const auto& texts = text_fields();
+  for (const auto& [key, value] : body.items()) {
+    bool text = key == "username" || key == "status"
+                || std::find(texts.begin(), texts.end(), key) != texts.end();
+    if (text) {
+      if (!value.is_string())
+        return key + " must be a string";
+      continue;
+    }
+    if (key == "phones") {
+      if (!value.is_array())
+        return "phones must be an array of {\"number\", \"type\"}";
+      for (const auto& p : value)
+        if (!p.is_object() || !p.contains("number") || !p["number"].is_string() || p["number"].get<std::string>().empty()
+            || (p.contains("type") && !p["type"].is_string()) || p.size() > (p.contains("type") ? 2u : 1u))
+          return "phones must be an array of {\"number\", \"type\"}";
+      continue;
+    }
+    if (key == "custom_attributes") {
+      if (!value.is_object())
+        return "custom_attributes must be an object of strings (null clears one)";
+      for (const auto& [name, v] : value.items())
+        if (!v.is_string() && !v.is_null())
+          return "custom_attributes must be an object of strings (null clears one)";
+      continue;
+    }
+    return "unknown field \"" + key + "\"";
+  }
+  if (body.contains("status") && !known_status(str(body, "status")))
+    return "status must be one of active, bypass, disabled";
+  return {};
+}
+
+// One field an admin edit changes: its name, the destination it maps from
+// and the old and new values (null = empty).
+struct field_change {
+  std::string field;
+  std::string destination;
+  nlohmann::json before;
+  nlohmann::json after;
+};
+
+nlohmann::json value_or_null(const nlohmann::json& j, const std::string& key) {
+  auto i = j.find(key);
+  if (i == j.end() || (i->is_string() && i->get<std::string>().empty()) || (i->is_array() && i->empty()))
+    return nullptr;
+  return *i;
+}
+
+// The admin attribute changes of `body` against `attrs` (custom attribute
+// names already resolved to their stored spelling).
+std::vector<field_change> attribute_changes(const nlohmann::json& body, const nlohmann::json& attrs) {
+  std::vector<field_change> out;
+  for (const auto& f : text_fields()) {
+    if (!body.contains(f))
+      continue;
+    auto after = value_or_null(body, f);
+    auto before = value_or_null(attrs, f);
+    if (after != before)
+      out.push_back({f, f, before, after});
+  }
+  if (body.contains("phones")) {
+    auto after = value_or_null(body, "phones");
+    auto before = value_or_null(attrs, "phones");
+    if (after != before)
+      out.push_back({"phones", "phones", before, after});
+  }
+  if (body.contains("custom_attributes")) {
+    auto custom = attrs.contains("custom") ? attrs["custom"] : nlohmann::json::object();
+    for (const auto& [name, v] : body["custom_attributes"].items()) {
+      auto after = v.is_string() && !v.get<std::string>().empty() ? v : nlohmann::json();
+      auto before = value_or_null(custom, name);
+      if (after != before)
+        out.push_back({"custom_attributes." + name, std::string{mapping::custom_prefix} + name, before, after});
+    }
+  }
+  return out;
+}
+
+void apply_changes(nlohmann::json& attrs, const std::vector<field_change>& changes) {
+  for (const auto& c : changes) {
+    if (auto name = mapping::custom_name(c.destination)) {
+      auto& custom = attrs["custom"];
+      if (!custom.is_object())
+        custom = nlohmann::json::object();
+      if (c.after.is_null())
+        custom.erase(*name);
+      else
+        custom[*name] = c.after;
+      if (custom.empty())
+        attrs.erase("custom");
+    } else if (c.after.is_null()) {
+      attrs.erase(c.destination);
+    } else {
+      attrs[c.destination] = c.after;
+    }
+  }
+}
+
+// Custom attribute names in `body` take their stored spelling; the unknown
+// one, if any, is returned.
+std::optional<std::string> resolve_custom(persistence::writer& db, nlohmann::json& body) {
+  if (!body.contains("custom_attributes"))
+    return std::nullopt;
+  nlohmann::json resolved = nlohmann::json::object();
+  for (const auto& [name, v] : body["custom_attributes"].items()) {
+    auto row = db.custom_attribute(name);
+    if (!row)
+      return name;
+    resolved[row->name] = v;
+  }
+  body["custom_attributes"] = std::move(resolved);
+  return std::nullopt;
 }
 
 void list_users(const context_ptr& ctx, admin_call& call, promise rp, self_ptr self, bool trash) {
@@ -121,29 +234,35 @@ void list_users(const context_ptr& ctx, admin_call& call, promise rp, self_ptr s
 
 void create_user(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call, promise rp,
                  self_ptr self) {
-  admin_reply bad;
-  if (!string_fields(call.body, {"username", "email", "first_name", "last_name", "display_name"}, bad))
-    return reply(rp, bad);
+  if (auto problem = body_problem(call.body); !problem.empty())
+    return reply(rp, error(400, problem));
   if (str(call.body, "username").empty())
     return reply(rp, error(400, "username is required"));
-  nlohmann::json resource{{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:User"}}, {"active", true}};
-  apply_mapped(resource, call.body);
   persistence::admin_user a;
+  a.status = call.body.contains("status") ? str(call.body, "status") : "active";
   auto& u = a.user;
   u.id = ctx->ids->new_id();
   u.user_name = str(call.body, "username");
-  if (call.body.contains("display_name"))
-    u.display_name = str(call.body, "display_name");
   u.created = u.last_modified = ctx->now_text();
-  u.resource = resource.dump();
-  auto details = call.body;
-  run_write(ctx, self, rp, [a, who, details](persistence::writer& db) {
+  u.resource = nlohmann::json{{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:User"}},
+                              {"userName", u.user_name},
+                              {"active", true}}
+                 .dump();
+  run_write(ctx, self, rp, [a, who, body = call.body](persistence::writer& db) mutable {
+    if (auto unknown = resolve_custom(db, body))
+      return error(400, "no custom attribute \"" + *unknown + "\"; create it first");
+    auto attrs = nlohmann::json::object();
+    apply_changes(attrs, attribute_changes(body, attrs));
+    a.user.attributes = attrs.dump();
     // U1: the unique index is case-insensitive across the organisation.
     if (auto r = db.insert_user(a.user); !r)
       return r.err().code == scim::error_code::uniqueness ? error(409, "username is already taken")
                                                           : from_error(r.err());
+    if (a.status != "active")
+      if (auto r = db.admin_update_user(a.user, a.status, a.user.version); !r)
+        return from_error(r.err());
     if (auto r = db.append_action(a.user.created, "admin", who.id, "user.create", "user", a.user.id,
-                                  details.dump(), "ok"); !r)
+                                  body.dump(), "ok"); !r)
       return from_error(r.err());
     return admin_reply{201, user_json(a)};
   });
@@ -151,53 +270,60 @@ void create_user(const context_ptr& ctx, const persistence::admin_row& who, admi
 
 void patch_user(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call, promise rp,
                 self_ptr self) {
-  admin_reply bad;
-  if (!string_fields(call.body, {"status", "username", "email", "first_name", "last_name", "display_name"}, bad))
-    return reply(rp, bad);
-  if (call.body.contains("status") && !known_status(str(call.body, "status")))
-    return reply(rp, error(400, "status must be one of active, bypass, disabled"));
+  if (auto problem = body_problem(call.body); !problem.empty())
+    return reply(rp, error(400, problem));
   auto now = ctx->now_text();
-  run_write(ctx, self, rp, [id = call.path[1], body = call.body, who, now](persistence::writer& db) {
+  run_write(ctx, self, rp, [id = call.path[1], body = call.body, who, now](persistence::writer& db) mutable {
     auto a = db.admin_user_by_id(id);
     if (!a)
       return error(404, "no such user");
     if (a->user.trashed_at)
       return error(409, "the user is in the Trash and read-only");
-    auto before = read_mapped(parse_object(a->user.resource));
-    const std::pair<const char*, const std::string*> fields[] = {
-      {"username", &before.username},     {"email", &before.email},
-      {"first_name", &before.first_name}, {"last_name", &before.last_name},
-      {"display_name", &before.display_name}};
-    nlohmann::json changes = nlohmann::json::object();
-    for (const auto& [field, old] : fields) {
-      if (!body.contains(field) || str(body, field) == *old)
-        continue;
-      // U6: mapped attributes of a managed user belong to its directory.
-      if (!a->user.directory_id.empty())
-        return error(409, std::string{field} + " is managed by directory \"" + a->directory_name + "\"");
-      changes[field] = {{"old", *old}, {"new", str(body, field)}};
-    }
+    if (auto unknown = resolve_custom(db, body))
+      return error(400, "no custom attribute \"" + *unknown + "\"; create it first");
+    bool managed = !a->user.directory_id.empty();
+    auto attrs = parse_object(a->user.attributes);
+    auto changes = attribute_changes(body, attrs);
+    auto username = body.contains("username") ? str(body, "username") : a->user.user_name;
+    bool rename = username != a->user.user_name;
+    if (rename && username.empty())
+      return error(400, "username cannot be empty");
+    // U6: what the owning directory's mapping writes belongs to it.
+    auto refuse = [&](const std::string& field) {
+      return error(409, field + " is managed by directory \"" + a->directory_name + "\"");
+    };
+    if (managed && rename)
+      return refuse("username");
+    for (const auto& c : changes)
+      if (managed && mapping::is_mapped(a->directory_mappings, c.destination))
+        return refuse(c.field);
+    nlohmann::json details = nlohmann::json::object();
+    for (const auto& c : changes)
+      details[c.field] = {{"old", c.before}, {"new", c.after}};
     auto status = body.contains("status") ? str(body, "status") : a->status;
     if (status != a->status)
-      changes["status"] = {{"old", a->status}, {"new", status}};
+      details["status"] = {{"old", a->status}, {"new", status}};
+    if (rename)
+      details["username"] = {{"old", a->user.user_name}, {"new", username}};
+    if (details.empty())
+      return admin_reply{200, user_json(*a)};
     auto expected = a->user.version;
-    if (changes.size() > (changes.contains("status") ? 1u : 0u)) {
+    apply_changes(attrs, changes);
+    a->user.attributes = attrs.dump();
+    if (rename) {
+      // Only an unmanaged user gets here: its stored resource follows.
       auto resource = parse_object(a->user.resource);
-      apply_mapped(resource, body);
+      resource["userName"] = username;
       a->user.resource = resource.dump();
-      a->user.user_name = str(resource, "userName");
-      if (resource.contains("displayName"))
-        a->user.display_name = str(resource, "displayName");
+      a->user.user_name = username;
       a->user.last_modified = now;
       a->user.version += 1;
     }
     a->status = status;
-    if (changes.empty())
-      return admin_reply{200, user_json(*a)};
     if (auto r = db.admin_update_user(a->user, status, expected); !r)
       return r.err().code == scim::error_code::uniqueness ? error(409, "username is already taken")
                                                           : from_error(r.err());
-    if (auto r = db.append_action(now, "admin", who.id, "user.update", "user", id, changes.dump(), "ok"); !r)
+    if (auto r = db.append_action(now, "admin", who.id, "user.update", "user", id, details.dump(), "ok"); !r)
       return from_error(r.err());
     return admin_reply{200, user_json(*a)};
   });

@@ -25,7 +25,10 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const persist
     return db.append_action(now, "directory", dir.id, action, "user", object_id, details.dump(), result);
   };
   auto existing = db.user_by_name(row.user_name);
+  // D12: the directory's current mapping decides the admin-view attributes.
+  auto pushed = scim::mapping::pushed_values(dir.mappings, nlohmann::json::parse(row.resource, nullptr, false));
   if (!existing) {
+    row.attributes = scim::mapping::merge(nlohmann::json::object(), pushed).dump();
     if (!row.active) {
       row.trashed_at = now;
       row.trash_reason = "deactivated";
@@ -64,6 +67,10 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const persist
     row.trash_reason = "deactivated";
   }
   if (auto r = db.reassign_user(row); !r)
+    return r;
+  // U2: adoption overwrites the mapped attributes; the others are kept.
+  row.attributes = scim::mapping::merge(nlohmann::json::parse(existing->attributes, nullptr, false), pushed).dump();
+  if (auto r = db.set_user_attributes(row.id, row.attributes); !r)
     return r;
   nlohmann::json details{{"userName", row.user_name}};
   if (!existing->directory_id.empty() && existing->directory_id != dir.id)
@@ -188,6 +195,7 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
   self->state.ctx = std::move(ctx);
   self->state.row = std::move(row);
   self->state.last_push_stored = self->state.row.last_push_at.value_or("");
+  self->state.mapping = std::make_shared<const std::vector<scim::mapping::rule>>(self->state.row.mappings);
   self->set_down_handler([self](caf::down_msg& msg) {
     if (msg.reason)
       spdlog::warn("directory {}: an entity actor failed ({}); it restarts on its next call",
@@ -223,6 +231,7 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
           return st.create(self, call);
         default: {
           st.note_push(self);
+          call.mapping = st.mapping;
           auto& e = st.entity(self, call.kind, call.id);
           ++e.sent;
           return self->delegate(e.handle, std::move(call));
@@ -241,7 +250,10 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
         }
       }
     },
-    [self](persistence::directory_row& row) { self->state.row = std::move(row); },
+    [self](persistence::directory_row& row) {
+      self->state.row = std::move(row);
+      self->state.mapping = std::make_shared<const std::vector<scim::mapping::rule>>(self->state.row.mappings);
+    },
     [self](stop_atom) {
       for (auto* map : {&self->state.users, &self->state.groups})
         for (auto& [id, e] : *map)

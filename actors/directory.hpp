@@ -33,6 +33,8 @@ struct directory_state {
   };
   context_ptr ctx;                              ///< Shared handles and options.
   persistence::directory_row row;               ///< Current configuration.
+  /// row.mappings, shared with the calls routed to user actors.
+  std::shared_ptr<const std::vector<scim::mapping::rule>> mapping;
   std::unordered_map<std::string, entry> users;  ///< Live user actors by id.
   std::unordered_map<std::string, entry> groups; ///< Live group actors by id.
   std::string last_push_stored;                 ///< last_push_at as last written.

@@ -33,6 +33,12 @@ scim::expected<scim::patch_result> patched(resource_kind kind, const std::string
   return scim::apply_patch(kind, nlohmann::json::parse(stored, nullptr, false), *ops);
 }
 
+// The admin-view values a push writes, by the mapping its directory attached.
+nlohmann::json pushed_values(const scim_call& call, const nlohmann::json& resource) {
+  static const std::vector<scim::mapping::rule> none;
+  return scim::mapping::pushed_values(call.mapping ? *call.mapping : none, resource);
+}
+
 // A version mismatch in storage means another actor (a takeover, a restore
 // by POST) changed the resource: drop the cache so the next call reloads.
 scim_reply stale_or(self_ptr self, const scim::error& e) {
@@ -112,8 +118,8 @@ void entity_state::handle(self_ptr self, scim_call& call, caf::typed_response_pr
     handle_group(self, call, std::move(rp));
 }
 
-void entity_state::write_user(self_ptr self, persistence::user_row row, scim::projection proj,
-                              caf::typed_response_promise<scim_reply> rp) {
+void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann::json pushed,
+                              scim::projection proj, caf::typed_response_promise<scim_reply> rp) {
   auto expected_version = user->version;
   auto now = row.last_modified;
   // U9: deactivation sends the user to the Trash, reactivation restores it.
@@ -128,9 +134,16 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, scim::pr
   }
   auto details = changed_fields(nlohmann::json::parse(user->resource, nullptr, false),
                                 nlohmann::json::parse(row.resource, nullptr, false));
-  auto job = write_job{[row, expected_version, action, details](persistence::writer& db) {
+  auto job = write_job{[row, expected_version, action, details, pushed](persistence::writer& db) {
     if (auto r = db.update_user(row, expected_version); !r)
       return r;
+    // D12: the mapped attributes follow the push; an admin's edits of the
+    // unmapped ones (committed meanwhile) are read here, inside the batch.
+    auto current = db.user_attributes(row.id).value_or("{}");
+    auto merged = scim::mapping::merge(nlohmann::json::parse(current, nullptr, false), pushed).dump();
+    if (merged != current)
+      if (auto r = db.set_user_attributes(row.id, merged); !r)
+        return r;
     return db.append_action(row.last_modified, "directory", row.directory_id, action, "user", row.id,
                             details.dump(), "ok");
   }};
@@ -184,7 +197,7 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
       }
       write_user(self,
                  make_user_row(norm->resource, id, directory_id, user->created, now, user->version + 1),
-                 *proj, std::move(rp));
+                 pushed_values(call, norm->resource), *proj, std::move(rp));
       return;
     }
     case scim_method::patch: {
@@ -203,7 +216,7 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
       }
       write_user(self,
                  make_user_row(result->resource, id, directory_id, user->created, now, user->version + 1),
-                 *proj, std::move(rp));
+                 pushed_values(call, result->resource), *proj, std::move(rp));
       return;
     }
     default:

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -15,6 +16,7 @@
 
 #include "persistence/store.hpp"
 #include "scim/error.hpp"
+#include "scim/mapping.hpp"
 #include "scim/schema.hpp"
 
 namespace dirsync::actors {
@@ -39,6 +41,9 @@ struct scim_call {
   std::string excluded_attributes;                  ///< `excludedAttributes`.
   std::string if_match;                             ///< If-Match header.
   std::string if_none_match;                        ///< If-None-Match header.
+  /// The directory's optional attribute mappings, attached by the directory
+  /// actor to the writes it routes (D12: applied at each push).
+  std::shared_ptr<const std::vector<scim::mapping::rule>> mapping;
 };
 
 /// The answer to a scim_call: a resource/list, or an error rendered at the edge.

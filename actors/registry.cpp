@@ -168,6 +168,10 @@ void registry_state::commit(self_ptr self, const persistence::admin_row& who,
           rp.deliver(admin_error(scim::http_status(ack.error->code), ack.error->detail));
           return;
         }
+        // Mappings change only through their own jobs (admin_mappings.cpp):
+        // keep the newest committed ones.
+        if (auto i = self->state.by_id.find(row.id); i != self->state.by_id.end())
+          row.mappings = i->second.row.mappings;
         self->state.upsert(self, row);
         rp.deliver(answer);
       },
@@ -204,6 +208,10 @@ void registry_state::change_directory(self_ptr self, const persistence::admin_ro
   auto now = ctx->now_text();
   if (call.path.size() == 2 && call.method == "GET") {
     list_directories(self, row.id, rp);
+    return;
+  }
+  if (call.path.size() >= 3 && call.path[2] == "mappings") {
+    mappings(self, who, row.id, call, rp);
     return;
   }
   if (call.path.size() == 2 && call.method == "DELETE") {

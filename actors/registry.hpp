@@ -41,6 +41,10 @@ private:
   /// Removes a group from a directory's configuration (G6).
   void unmanage_group(registry_actor::stateful_pointer<registry_state> self, const persistence::admin_row& who,
                       const persistence::directory_row& row, const std::string& group_id, admin_promise rp);
+  /// A directory's attribute mappings (D3, D12): GET, POST (one, several,
+  /// select all), PATCH and DELETE /directories/{id}/mappings[/{source}].
+  void mappings(registry_actor::stateful_pointer<registry_state> self, const persistence::admin_row& who,
+                const std::string& directory_id, admin_call& call, admin_promise rp);
   /// Deletes a directory (D10).
   void delete_directory(registry_actor::stateful_pointer<registry_state> self,
                         const persistence::admin_row& who, persistence::directory_row row, admin_promise rp);

@@ -16,11 +16,16 @@ using scim::error_code;
 using scim::make_error;
 using ok_t = scim::expected<scim::unit>;
 
-// Columns 0-11 are what rows::read_user expects.
+// Columns 0-12 are what rows::read_user expects; then whether a group of the
+// user is disabled or bypass (G5) and the owner's mappings (U6).
 constexpr const char* admin_user_select =
   "SELECT u.id, u.directory_id, u.user_name, u.external_id, u.display_name, u.active, u.created, "
-  "u.last_modified, u.version, u.resource, u.trashed_at, u.trash_reason, u.status, "
-  "coalesce(d.name, ''), coalesce(d.type, ''), u.rowid "
+  "u.last_modified, u.version, u.resource, u.trashed_at, u.trash_reason, u.attributes, u.status, "
+  "coalesce(d.name, ''), coalesce(d.type, ''), u.rowid, "
+  "EXISTS(SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id "
+  "WHERE m.user_id = u.id AND g.status = 'disabled'), "
+  "EXISTS(SELECT 1 FROM group_members m JOIN groups g ON g.id = m.group_id "
+  "WHERE m.user_id = u.id AND g.status = 'bypass'), coalesce(d.mappings, '[]') "
   "FROM users u LEFT JOIN directories d ON d.id = u.directory_id ";
 
 // Columns 0-7 are what rows::read_group expects.
@@ -36,10 +41,13 @@ constexpr const char* admin_entry_select = "SELECT id, name, role, created, revo
 admin_user read_admin_user(const statement& st) {
   admin_user a;
   a.user = rows::read_user(st);
-  a.status = st.text(12);
-  a.directory_name = st.text(13);
-  a.directory_type = st.text(14);
-  a.seq = st.integer(15);
+  a.status = st.text(13);
+  a.directory_name = st.text(14);
+  a.directory_type = st.text(15);
+  a.seq = st.integer(16);
+  a.group_disabled = st.integer(17) != 0;
+  a.group_bypass = st.integer(18) != 0;
+  a.directory_mappings = rows::parse_mappings(st.text(19));
   return a;
 }
 
@@ -218,7 +226,7 @@ std::optional<admin_user> sqlite_writer::admin_user_by_id(const std::string& id)
 ok_t sqlite_writer::admin_update_user(const user_row& u, const std::string& status,
                                       std::int64_t expected_version) {
   auto st = c_->prepare("UPDATE users SET user_name = ?, display_name = ?, resource = ?, last_modified = ?, "
-                        "version = ?, status = ? WHERE id = ? AND version = ?");
+                        "version = ?, status = ?, attributes = ? WHERE id = ? AND version = ?");
   if (st == nullptr)
     return failure("prepare admin update user");
   st->bind(1, std::string_view{u.user_name});
@@ -230,8 +238,9 @@ ok_t sqlite_writer::admin_update_user(const user_row& u, const std::string& stat
   st->bind(4, std::string_view{u.last_modified});
   st->bind(5, u.version);
   st->bind(6, std::string_view{status});
-  st->bind(7, std::string_view{u.id});
-  st->bind(8, expected_version);
+  st->bind(7, std::string_view{u.attributes});
+  st->bind(8, std::string_view{u.id});
+  st->bind(9, expected_version);
   st->step();
   if (st->last_code() != SQLITE_DONE) {
     if (sqlite3_extended_errcode(c_->get()) == SQLITE_CONSTRAINT_UNIQUE)

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "persistence/records.hpp"
 
@@ -28,6 +29,9 @@ struct admin_user {
   std::string status = "active"; ///< active, bypass or disabled (U7).
   std::string directory_name;    ///< Owning directory's name, if managed.
   std::string directory_type;    ///< Owning directory's type, if managed.
+  bool group_disabled = false;   ///< A group of the user is disabled (G5).
+  bool group_bypass = false;     ///< A group of the user is bypass (G5).
+  std::vector<scim::mapping::rule> directory_mappings; ///< The owner's optional mappings (U6).
 };
 
 /// A group with its admin-set fields, owner and member count (G2, G3, G5).

@@ -94,10 +94,28 @@ CREATE INDEX admin_actions_object ON admin_actions(object_id);
 CREATE INDEX admin_actions_actor ON admin_actions(actor_id);
 )sql";
 
+// Version 4: attribute mapping (D3, D12, U6). A directory's optional
+// mappings; custom attributes; each user's admin-view attributes, filled for
+// existing users from what they were pushed (the next push recomputes them).
+constexpr const char* v4 = R"sql(
+ALTER TABLE directories ADD COLUMN mappings TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE custom_attributes(
+  name TEXT PRIMARY KEY COLLATE NOCASE,
+  created TEXT NOT NULL
+);
+ALTER TABLE users ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+UPDATE users SET attributes = json_object(
+  'email', coalesce((SELECT json_extract(e.value, '$.value') FROM json_each(users.resource, '$.emails') e
+                     ORDER BY json_extract(e.value, '$.primary') IS 1 DESC, CAST(e.key AS INTEGER) LIMIT 1), ''),
+  'first_name', coalesce(json_extract(resource, '$.name.givenName'), ''),
+  'last_name', coalesce(json_extract(resource, '$.name.familyName'), ''),
+  'display_name', coalesce(json_extract(resource, '$.displayName'), ''));
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
-  static const std::vector<migration> list{{1, v1}, {2, v2}, {3, v3}};
+  static const std::vector<migration> list{{1, v1}, {2, v2}, {3, v3}, {4, v4}};
   return list;
 }
 

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "scim/mapping.hpp"
+
 namespace dirsync::persistence {
 
 /// One external directory (a "sync"): SPEC D1–D11.
@@ -18,6 +20,7 @@ struct directory_row {
   std::optional<std::string> token_expires_at; ///< RFC 3339 UTC.
   std::string created;                         ///< RFC 3339 UTC.
   std::optional<std::string> last_push_at;     ///< Last SCIM write.
+  std::vector<scim::mapping::rule> mappings;   ///< Optional attribute mappings (D3), in the order added.
 };
 
 /// A stored user: indexed columns plus the SCIM resource as pushed (U4).
@@ -34,6 +37,7 @@ struct user_row {
   std::string resource;      ///< Stored-form JSON text (no id/meta/password).
   std::optional<std::string> trashed_at; ///< Set while in the Trash (U9).
   std::string trash_reason;  ///< deleted, deactivated or group_removed; empty if not trashed.
+  std::string attributes = "{}"; ///< Admin-view attributes as JSON text (scim::mapping::apply layout).
 };
 
 /// A stored group; members live in their own rows.
@@ -65,6 +69,12 @@ struct admin_row {
   std::string role;      ///< owner, administrator, user_manager, read_only.
   std::string key_hash;  ///< Hex SHA-256 of the API key.
   std::string created;   ///< RFC 3339 UTC.
+};
+
+/// A custom user attribute created by an admin (D3).
+struct custom_attribute_row {
+  std::string name;    ///< As first typed; unique case-insensitively.
+  std::string created; ///< RFC 3339 UTC.
 };
 
 /// A page of query results.

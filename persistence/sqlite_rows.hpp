@@ -2,6 +2,8 @@
 
 // Column lists and row readers shared by the SQLite reader and writer.
 
+#include <nlohmann/json.hpp>
+
 #include "persistence/records.hpp"
 #include "persistence/sqlite.hpp"
 
@@ -16,7 +18,7 @@ inline constexpr const char* visible_user =
 /// Columns read_user expects, in order.
 inline constexpr const char* user_columns =
   "id, directory_id, user_name, external_id, display_name, active, created, "
-  "last_modified, version, resource, trashed_at, trash_reason";
+  "last_modified, version, resource, trashed_at, trash_reason, attributes";
 /// Columns read_group expects, in order.
 inline constexpr const char* group_columns =
   "id, directory_id, display_name, external_id, created, last_modified, "
@@ -24,7 +26,28 @@ inline constexpr const char* group_columns =
 /// Columns read_directory expects, in order.
 inline constexpr const char* directory_columns =
   "id, type, name, state, paused, token_hash, token_expires_at, created, "
-  "last_push_at";
+  "last_push_at, mappings";
+
+/// The stored JSON form of a directory's mappings: [{"source","destination"}].
+inline std::string mappings_text(const std::vector<scim::mapping::rule>& rules) {
+  auto a = nlohmann::json::array();
+  for (const auto& r : rules)
+    a.push_back({{"source", r.source}, {"destination", r.destination}});
+  return a.dump();
+}
+
+/// Parses mappings_text; entries of another shape are skipped.
+inline std::vector<scim::mapping::rule> parse_mappings(const std::string& text) {
+  std::vector<scim::mapping::rule> out;
+  auto a = nlohmann::json::parse(text, nullptr, false);
+  if (!a.is_array())
+    return out;
+  for (const auto& e : a)
+    if (e.is_object() && e.value("source", nlohmann::json()).is_string()
+        && e.value("destination", nlohmann::json()).is_string())
+      out.push_back({e["source"].get<std::string>(), e["destination"].get<std::string>()});
+  return out;
+}
 
 /// Reads a user row selected with user_columns.
 inline user_row read_user(const statement& st) {
@@ -41,6 +64,7 @@ inline user_row read_user(const statement& st) {
   u.resource = st.text(9);
   u.trashed_at = st.opt_text(10);
   u.trash_reason = st.text(11);
+  u.attributes = st.text(12);
   return u;
 }
 
@@ -70,6 +94,7 @@ inline directory_row read_directory(const statement& st) {
   d.token_expires_at = st.opt_text(6);
   d.created = st.text(7);
   d.last_push_at = st.opt_text(8);
+  d.mappings = parse_mappings(st.text(9));
   return d;
 }
 

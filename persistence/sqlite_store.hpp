@@ -21,6 +21,7 @@ public:
   std::optional<directory_row> directory_by_token_hash(const std::string& token_hash) override;
   std::optional<directory_row> directory(const std::string& id) override;
   std::vector<directory_row> directories() override;
+  std::vector<custom_attribute_row> custom_attributes() override;
   std::optional<user_row> user(const std::string& directory_id, const std::string& id) override;
   std::optional<group_row> group(const std::string& directory_id, const std::string& id) override;
   std::vector<member_row> groups_of_user(const std::string& user_id) override;
@@ -92,6 +93,13 @@ public:
   scim::expected<scim::unit> delete_unmanaged_group(const std::string& id) override;
   scim::expected<scim::unit> set_membership(const std::string& group_id, const std::string& user_id,
                                             bool add) override;
+  std::optional<std::string> user_attributes(const std::string& id) override;
+  scim::expected<scim::unit> set_directory_mappings(const std::string& id,
+                                                    const std::vector<scim::mapping::rule>& rules) override;
+  scim::expected<scim::unit> set_user_attributes(const std::string& id, const std::string& attributes) override;
+  std::optional<custom_attribute_row> custom_attribute(const std::string& name) override;
+  scim::expected<scim::unit> insert_custom_attribute(const custom_attribute_row& a) override;
+  scim::expected<scim::unit> delete_custom_attribute(const std::string& name) override;
 
 private:
   scim::expected<scim::unit> add_member(const std::string& directory_id, const std::string& group_id,

@@ -70,8 +70,8 @@ ok_t sqlite_writer::failure(const char* what) {
 
 ok_t sqlite_writer::insert_user(const user_row& u) {
   auto st = c_->prepare("INSERT INTO users(id, directory_id, user_name, external_id, display_name, "
-                         "active, created, last_modified, version, resource) "
-                         "VALUES(?,?,?,?,?,?,?,?,?,?)");
+                         "active, created, last_modified, version, resource, trashed_at, trash_reason, "
+                         "attributes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (st == nullptr)
     return failure("prepare insert user");
   st->bind(1, std::string_view{u.id});
@@ -87,6 +87,12 @@ ok_t sqlite_writer::insert_user(const user_row& u) {
   st->bind(8, std::string_view{u.last_modified});
   st->bind(9, u.version);
   st->bind(10, std::string_view{u.resource});
+  bind_opt(*st, 11, u.trashed_at);
+  if (u.trash_reason.empty())
+    st->bind_null(12);
+  else
+    st->bind(12, std::string_view{u.trash_reason});
+  st->bind(13, std::string_view{u.attributes});
   st->step();
   if (st->last_code() == SQLITE_DONE)
     return scim::unit{};
@@ -339,7 +345,7 @@ ok_t sqlite_writer::retire_directory(const std::string& id, const std::string& n
 
 ok_t sqlite_writer::insert_directory(const directory_row& d) {
   auto st = c_->prepare("INSERT INTO directories(id, type, name, state, paused, token_hash, "
-                         "token_expires_at, created, last_push_at) VALUES(?,?,?,?,?,?,?,?,?)");
+                         "token_expires_at, created, last_push_at, mappings) VALUES(?,?,?,?,?,?,?,?,?,?)");
   if (st == nullptr)
     return failure("prepare insert directory");
   st->bind(1, std::string_view{d.id});
@@ -354,6 +360,7 @@ ok_t sqlite_writer::insert_directory(const directory_row& d) {
   bind_opt(*st, 7, d.token_expires_at);
   st->bind(8, std::string_view{d.created});
   bind_opt(*st, 9, d.last_push_at);
+  st->bind(10, std::string_view{rows::mappings_text(d.mappings)});
   st->step();
   if (st->last_code() != SQLITE_DONE)
     return failure("insert directory");

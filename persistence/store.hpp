@@ -33,6 +33,8 @@ public:
   virtual std::optional<directory_row> directory(const std::string& id) = 0;
   /// All directories.
   virtual std::vector<directory_row> directories() = 0;
+  /// The custom attributes admins created (D3), by name.
+  virtual std::vector<custom_attribute_row> custom_attributes() = 0;
   /// A user of `directory_id`.
   virtual std::optional<user_row> user(const std::string& directory_id, const std::string& id) = 0;
   /// A group of `directory_id`.
@@ -130,7 +132,10 @@ public:
                                                       const std::string& directory_name, const std::string& now) = 0;
   /// Records the time of a directory's latest push (D11).
   virtual scim::expected<scim::unit> touch_directory(const std::string& id, const std::string& at) = 0;
-  /// Replaces a directory's row (all but last_push_at).
+  /// Replaces a directory's optional attribute mappings (D3).
+  virtual scim::expected<scim::unit> set_directory_mappings(const std::string& id,
+                                                            const std::vector<scim::mapping::rule>& rules) = 0;
+  /// Replaces a directory's row (all but last_push_at and mappings).
   virtual scim::expected<scim::unit> update_directory(const directory_row& d) = 0;
   /// Inserts an admin.
   virtual scim::expected<scim::unit> insert_admin(const admin_row& a) = 0;
@@ -166,6 +171,19 @@ public:
   /// Adds (`add`) or removes a membership row; idempotent.
   virtual scim::expected<scim::unit> set_membership(const std::string& group_id, const std::string& user_id,
                                                     bool add) = 0;
+  /// A user's admin-view attributes (JSON text), current inside the
+  /// transaction; nullopt when the user does not exist.
+  virtual std::optional<std::string> user_attributes(const std::string& id) = 0;
+  /// Replaces a user's admin-view attributes (D12: a push writes its mapped
+  /// destinations; U6: admins the others). Errors: not_found.
+  virtual scim::expected<scim::unit> set_user_attributes(const std::string& id, const std::string& attributes) = 0;
+  /// The custom attribute of that name (case-insensitively), as first typed.
+  virtual std::optional<custom_attribute_row> custom_attribute(const std::string& name) = 0;
+  /// Creates a custom attribute. Errors: uniqueness.
+  virtual scim::expected<scim::unit> insert_custom_attribute(const custom_attribute_row& a) = 0;
+  /// Deletes a custom attribute and every user's value of it. Errors:
+  /// not_found; conflict while a directory maps to it.
+  virtual scim::expected<scim::unit> delete_custom_attribute(const std::string& name) = 0;
 };
 
 /// A storage back end: SQLite today; a PostgreSQL one implements the same.
