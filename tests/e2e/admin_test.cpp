@@ -16,8 +16,7 @@ namespace {
 
 response call(client& c, const std::string& key, const std::string& method, const std::string& path,
               const json& body = nullptr) {
-  return c.request(method, "/admin/v1" + path, body.is_null() ? std::string{} : body.dump(),
-                   {{"Content-Type", "application/json"}}, key);
+  return admin_request(c, key, method, path, body);
 }
 
 std::string make_admin(client& c, const std::string& owner_key, const std::string& name, const std::string& role) {

@@ -217,6 +217,12 @@ void check_scim_error(const response& r, int status, const std::string& scim_typ
   CHECK(j["detail"].is_string());
 }
 
+response admin_request(client& c, const std::string& key, const std::string& method, const std::string& path,
+                       const json& body) {
+  return c.request(method, "/admin/v1" + path, body.is_null() ? std::string{} : body.dump(),
+                   {{"Content-Type", "application/json"}}, key);
+}
+
 json patch_body(const json& operations) { return json{{"schemas", {patch_urn}}, {"Operations", operations}}; }
 
 } // namespace dirsync::e2e

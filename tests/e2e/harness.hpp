@@ -140,6 +140,9 @@ struct fixture {
   std::unique_ptr<client> c; ///< Client with dir.token as default token.
 };
 
+/// An admin API call (`/admin/v1` + path) with `key`; a null body sends none.
+response admin_request(client& c, const std::string& key, const std::string& method, const std::string& path,
+                       const json& body = nullptr);
 /// POSTs a user (REQUIREs 201) and returns its id.
 std::string create_user(client& c, const std::string& user_name, const json& extra = json::object());
 /// POSTs a group (REQUIREs 201) and returns its id.

@@ -12,8 +12,7 @@ namespace {
 
 response admin(client& c, const daemon& d, const std::string& method, const std::string& path,
                const json& body = nullptr) {
-  return c.request(method, "/admin/v1" + path, body.is_null() ? std::string{} : body.dump(),
-                   {{"Content-Type", "application/json"}}, d.admin_key());
+  return admin_request(c, d.admin_key(), method, path, body);
 }
 
 // The actions of one kind recorded for an object, newest first.
