@@ -1,6 +1,7 @@
 // Admins (A1, A2): Owner-only list, create with a key shown once, revoke.
 
 #include "actors/admin_common.hpp"
+#include "mail/mail.hpp"
 
 namespace dirsync::actors::admin {
 
@@ -11,6 +12,7 @@ nlohmann::json entry_json(const persistence::admin_entry& a) {
                         {"name", a.name},
                         {"role", a.role},
                         {"created", a.created},
+                        {"email", a.email},
                         {"revoked_at", a.revoked_at ? nlohmann::json(*a.revoked_at) : nlohmann::json()}};
 }
 
@@ -21,8 +23,11 @@ bool known_role(const std::string& role) {
 void create_admin(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call, promise rp,
                   self_ptr self) {
   admin_reply bad;
-  if (!string_fields(call.body, {"name", "role"}, bad))
+  if (!string_fields(call.body, {"name", "role", "email"}, bad))
     return reply(rp, bad);
+  auto email = str(call.body, "email");
+  if (!email.empty() && !mail::valid_address(email))
+    return reply(rp, error(400, "email is not a valid address"));
   auto name = str(call.body, "name");
   auto role = str(call.body, "role");
   if (name.empty())
@@ -31,9 +36,9 @@ void create_admin(const context_ptr& ctx, const persistence::admin_row& who, adm
     return reply(rp, error(400, "role must be one of owner, administrator, user_manager, read_only"));
   // A2: 32 random bytes, stored only as a hash, shown in this answer only.
   auto key = ctx->ids->new_secret(32);
-  persistence::admin_row row{ctx->ids->new_id(), name, role, sha256_hex(key), ctx->now_text()};
+  persistence::admin_row row{ctx->ids->new_id(), name, role, sha256_hex(key), ctx->now_text(), email};
   nlohmann::json body{{"id", row.id}, {"name", row.name}, {"role", row.role}, {"created", row.created},
-                      {"revoked_at", nullptr}, {"key", key}};
+                      {"email", email}, {"revoked_at", nullptr}, {"key", key}};
   run_write(ctx, self, rp, [row, who, body](persistence::writer& db) {
     if (auto r = db.insert_admin(row); !r)
       return from_error(r.err());

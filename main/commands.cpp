@@ -11,6 +11,7 @@
 #include "actors/services.hpp"
 #include "http/app.hpp"
 #include "http/server.hpp"
+#include "mail/mail.hpp"
 #include "persistence/backup.hpp"
 #include "persistence/store.hpp"
 
@@ -144,7 +145,7 @@ int backup(const config::loaded& cfg, const std::string& target) {
   return 0;
 }
 
-int create_owner(const config::loaded& cfg, const std::string& name) {
+int create_owner(const config::loaded& cfg, const std::string& name, const std::string& email) {
   const auto& s = cfg.values;
   if (name.empty()) {
     std::cerr << "dirsyncd: --name must not be empty\n";
@@ -164,8 +165,12 @@ int create_owner(const config::loaded& cfg, const std::string& name) {
   actors::random_ids ids;
   actors::adjustable_clock clock;
   auto key = ids.new_secret(32); // 256 bits (A2)
+  if (!email.empty() && !mail::valid_address(email)) {
+    std::cerr << "dirsyncd: --email is not a valid address\n";
+    return 2;
+  }
   persistence::admin_row admin{ids.new_id(), name, "owner", actors::sha256_hex(key),
-                               actors::format_time(clock.now())};
+                               actors::format_time(clock.now()), email};
   if (auto e = w->begin_batch(); !e.empty()) {
     std::cerr << "dirsyncd: " << e << "\n";
     return 1;

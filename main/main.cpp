@@ -26,7 +26,7 @@ std::optional<dirsync::config::loaded> load(const std::string& file, const dirsy
 int main(int argc, char** argv) {
   CLI::App app{"dirsyncd: inbound SCIM 2.0 directory sync"};
   app.require_subcommand(1);
-  std::string serve_file, print_file, owner_file, owner_name;
+  std::string serve_file, print_file, owner_file, owner_name, owner_email;
   dirsync::config::flag_values serve_flags, print_flags, owner_flags;
   auto* serve = app.add_subcommand("serve", "Run the service");
   dirsync::config::add_flags(*serve, serve_file, serve_flags);
@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   dirsync::config::add_flags(*print, print_file, print_flags);
   auto* owner = app.add_subcommand("create-owner", "Create an Owner admin and print its API key");
   owner->add_option("--name", owner_name, "The new Owner's name")->required();
+  owner->add_option("--email", owner_email, "Where token-expiry warnings reach the Owner (D8)");
   dirsync::config::add_flags(*owner, owner_file, owner_flags);
   std::string backup_file, backup_target;
   dirsync::config::flag_values backup_flags;
@@ -64,5 +65,5 @@ int main(int argc, char** argv) {
     return 0;
   }
   auto cfg = load(owner_file, owner_flags);
-  return cfg ? dirsync::cli::create_owner(*cfg, owner_name) : 2;
+  return cfg ? dirsync::cli::create_owner(*cfg, owner_name, owner_email) : 2;
 }

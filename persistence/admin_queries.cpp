@@ -36,7 +36,7 @@ constexpr const char* admin_group_select =
   "AND (x.trash_reason IS NULL OR x.trash_reason != 'deleted')) "
   "FROM groups g LEFT JOIN directories d ON d.id = g.directory_id ";
 
-constexpr const char* admin_entry_select = "SELECT id, name, role, created, revoked_at FROM admins ";
+constexpr const char* admin_entry_select = "SELECT id, name, role, created, revoked_at, email FROM admins ";
 
 admin_user read_admin_user(const statement& st) {
   admin_user a;
@@ -64,7 +64,7 @@ admin_group read_admin_group(const statement& st) {
 }
 
 admin_entry read_admin_entry(const statement& st) {
-  return admin_entry{st.text(0), st.text(1), st.text(2), st.text(3), st.opt_text(4)};
+  return admin_entry{st.text(0), st.text(1), st.text(2), st.text(3), st.opt_text(4), st.text(5)};
 }
 
 std::optional<admin_user> user_by_id(connection& c, const std::string& id) {

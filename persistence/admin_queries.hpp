@@ -20,6 +20,7 @@ struct admin_entry {
   std::string role;                       ///< owner, administrator, user_manager, read_only.
   std::string created;                    ///< RFC 3339 UTC.
   std::optional<std::string> revoked_at;  ///< Set once revoked.
+  std::string email;                      ///< Where token warnings go (D8).
 };
 
 /// A user with what the admin view adds to the stored row (U4, U7).

@@ -112,10 +112,66 @@ UPDATE users SET attributes = json_object(
   'display_name', coalesce(json_extract(resource, '$.displayName'), ''));
 )sql";
 
+// Version 5: the time-driven lifecycle (D4, D8, E1-E7, P1). Deadlines are
+// indexed columns: enrollments.next_at, outbox.next_attempt_at (and, from
+// earlier versions, users.trashed_at and directories.token_expires_at).
+constexpr const char* v5 = R"sql(
+ALTER TABLE admins ADD COLUMN email TEXT NOT NULL DEFAULT '';
+ALTER TABLE directories ADD COLUMN token_warned INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE directories ADD COLUMN enrollment_emails INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE settings(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE outbox(
+  id TEXT PRIMARY KEY,
+  created TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  to_addr TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TEXT NOT NULL,
+  last_error TEXT NOT NULL DEFAULT '',
+  sent_at TEXT
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'pending';
+CREATE INDEX outbox_state ON outbox(state);
+CREATE TABLE enrollments(
+  user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  link_hash TEXT NOT NULL UNIQUE,
+  email TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  sent_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  reminders INTEGER NOT NULL DEFAULT 0,
+  next_at TEXT NOT NULL
+);
+CREATE INDEX enrollments_next ON enrollments(next_at);
+CREATE TABLE devices(
+  id TEXT PRIMARY KEY,
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  secret TEXT NOT NULL,
+  created TEXT NOT NULL,
+  last_step INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX devices_user ON devices(user_id);
+CREATE TABLE app_keys(
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  created TEXT NOT NULL,
+  revoked_at TEXT
+);
+)sql";
+
 } // namespace
 
 const std::vector<migration>& all_migrations() {
-  static const std::vector<migration> list{{1, v1}, {2, v2}, {3, v3}, {4, v4}};
+  static const std::vector<migration> list{{1, v1}, {2, v2}, {3, v3}, {4, v4}, {5, v5}};
   return list;
 }
 

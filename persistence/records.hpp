@@ -69,6 +69,7 @@ struct admin_row {
   std::string role;      ///< owner, administrator, user_manager, read_only.
   std::string key_hash;  ///< Hex SHA-256 of the API key.
   std::string created;   ///< RFC 3339 UTC.
+  std::string email;     ///< Where token warnings go (D8); may be empty.
 };
 
 /// A custom user attribute created by an admin (D3).

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "persistence/sqlite.hpp"
+#include "persistence/sqlite_lifecycle.hpp"
 #include "persistence/store.hpp"
 
 namespace dirsync::persistence {
@@ -22,6 +23,7 @@ public:
   std::optional<directory_row> directory(const std::string& id) override;
   std::vector<directory_row> directories() override;
   std::vector<custom_attribute_row> custom_attributes() override;
+  lifecycle_store& lifecycle() override { return lifecycle_; }
   std::optional<user_row> user(const std::string& directory_id, const std::string& id) override;
   std::optional<group_row> group(const std::string& directory_id, const std::string& id) override;
   std::vector<member_row> groups_of_user(const std::string& user_id) override;
@@ -45,6 +47,7 @@ private:
                                         scim::resource_kind kind, const std::string& directory_id,
                                         const list_query& q, ReadFn read_row);
   std::unique_ptr<connection> c_;
+  sqlite_lifecycle lifecycle_{*c_};
 };
 
 /// Writer over the single read-write SQLite connection.
@@ -93,6 +96,7 @@ public:
   scim::expected<scim::unit> delete_unmanaged_group(const std::string& id) override;
   scim::expected<scim::unit> set_membership(const std::string& group_id, const std::string& user_id,
                                             bool add) override;
+  lifecycle_store& lifecycle() override { return lifecycle_; }
   std::optional<std::string> user_attributes(const std::string& id) override;
   scim::expected<scim::unit> set_directory_mappings(const std::string& id,
                                                     const std::vector<scim::mapping::rule>& rules) override;
@@ -106,6 +110,7 @@ private:
                                         const std::string& user_id);
   scim::expected<scim::unit> failure(const char* what);
   std::unique_ptr<connection> c_;
+  sqlite_lifecycle lifecycle_{*c_};
   std::unique_ptr<transaction> tx_;
   std::unique_ptr<savepoint> op_;
 };

@@ -369,7 +369,8 @@ ok_t sqlite_writer::insert_directory(const directory_row& d) {
 
 ok_t sqlite_writer::update_directory(const directory_row& d) {
   auto st = c_->prepare("UPDATE directories SET type = ?, name = ?, state = ?, paused = ?, "
-                         "token_hash = ?, token_expires_at = ? WHERE id = ?");
+                         "token_hash = ?, token_expires_at = ?, "
+                         "token_warned = CASE WHEN token_hash IS ? THEN token_warned ELSE 0 END WHERE id = ?");
   if (st == nullptr)
     return failure("prepare update directory");
   st->bind(1, std::string_view{d.type});
@@ -381,7 +382,12 @@ ok_t sqlite_writer::update_directory(const directory_row& d) {
   else
     st->bind(5, std::string_view{d.token_hash});
   bind_opt(*st, 6, d.token_expires_at);
-  st->bind(7, std::string_view{d.id});
+  // D8: a new token starts its expiry warnings afresh.
+  if (d.token_hash.empty())
+    st->bind_null(7);
+  else
+    st->bind(7, std::string_view{d.token_hash});
+  st->bind(8, std::string_view{d.id});
   st->step();
   if (st->last_code() != SQLITE_DONE)
     return failure("update directory");
@@ -437,7 +443,7 @@ ok_t sqlite_writer::touch_directory(const std::string& id, const std::string& at
 }
 
 ok_t sqlite_writer::insert_admin(const admin_row& a) {
-  auto st = c_->prepare("INSERT INTO admins(id, name, role, key_hash, created) VALUES(?,?,?,?,?)");
+  auto st = c_->prepare("INSERT INTO admins(id, name, role, key_hash, created, email) VALUES(?,?,?,?,?,?)");
   if (st == nullptr)
     return failure("prepare insert admin");
   st->bind(1, std::string_view{a.id});
@@ -445,6 +451,7 @@ ok_t sqlite_writer::insert_admin(const admin_row& a) {
   st->bind(3, std::string_view{a.role});
   st->bind(4, std::string_view{a.key_hash});
   st->bind(5, std::string_view{a.created});
+  st->bind(6, std::string_view{a.email});
   st->step();
   if (st->last_code() != SQLITE_DONE)
     return failure("insert admin");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "persistence/admin_queries.hpp"
+#include "persistence/lifecycle.hpp"
 #include "persistence/records.hpp"
 #include "scim/expected.hpp"
 #include "scim/filter.hpp"
@@ -35,6 +36,8 @@ public:
   virtual std::vector<directory_row> directories() = 0;
   /// The custom attributes admins created (D3), by name.
   virtual std::vector<custom_attribute_row> custom_attributes() = 0;
+  /// The lifecycle tables, read-only here.
+  virtual lifecycle_store& lifecycle() = 0;
   /// A user of `directory_id`.
   virtual std::optional<user_row> user(const std::string& directory_id, const std::string& id) = 0;
   /// A group of `directory_id`.
@@ -171,6 +174,8 @@ public:
   /// Adds (`add`) or removes a membership row; idempotent.
   virtual scim::expected<scim::unit> set_membership(const std::string& group_id, const std::string& user_id,
                                                     bool add) = 0;
+  /// The lifecycle tables (timers, outbox, enrollment, devices, app keys).
+  virtual lifecycle_store& lifecycle() = 0;
   /// A user's admin-view attributes (JSON text), current inside the
   /// transaction; nullopt when the user does not exist.
   virtual std::optional<std::string> user_attributes(const std::string& id) = 0;
