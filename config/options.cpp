@@ -227,14 +227,40 @@ std::vector<option> build_options() {
   add(t, "mail", "smtp_url", kind::string, &settings::mail, &mail_settings::smtp_url,
       "smtp:// or smtps:// URL of the mail relay; empty writes .eml files to "
       "mail.folder.")
-    .check = [](const value& v) {
-      return check_url(std::get<std::string>(v), {"smtp", "smtps"}, true);
-    };
+    .check = [](const value& v) -> std::optional<std::string> {
+    const auto& url = std::get<std::string>(v);
+    if (auto problem = check_url(url, {"smtp", "smtps"}, true))
+      return problem;
+    // Credentials in the URL would end up in logs and print-config.
+    auto authority = url.substr(0, url.find('/', url.find("://") + 3));
+    if (authority.find('@') != std::string::npos)
+      return std::string{"must not contain a user or password; use mail.smtp_user "
+                         "and mail.smtp_password_file"};
+    return std::nullopt;
+  };
   add(t, "mail", "smtp_user", kind::string, &settings::mail,
       &mail_settings::smtp_user, "SMTP user name; empty sends without login.");
   add(t, "mail", "smtp_password_file", kind::path, &settings::mail,
       &mail_settings::smtp_password_file,
       "File holding the SMTP password (never given inline); needs mail.smtp_user.");
+  add(t, "mail", "tls", kind::choice, &settings::mail, &mail_settings::tls,
+      "STARTTLS on smtp:// URLs. auto upgrades when the server offers it and "
+      "insists on it when mail.smtp_user is set (no password in clear); require "
+      "always insists; off never upgrades (only for a relay on a trusted network). "
+      "smtps:// is always TLS.");
+  add(t, "mail", "tls_ca_file", kind::path, &settings::mail,
+      &mail_settings::tls_ca_file,
+      "PEM CA bundle trusted for the relay's certificate; empty uses the system "
+      "store. The certificate and host name are always verified.");
+  limit(add(t, "mail", "connect_timeout", kind::duration, &settings::mail,
+            &mail_settings::connect_timeout,
+            "Time allowed to connect to the relay; past it the attempt is retried."),
+        ms(1s), ms(5min));
+  limit(add(t, "mail", "timeout", kind::duration, &settings::mail,
+            &mail_settings::timeout,
+            "Time allowed for one whole delivery (connect, TLS, login, transfer); past "
+            "it the attempt is retried."),
+        ms(1s), ms(1h));
   add(t, "mail", "from", kind::string, &settings::mail, &mail_settings::from,
       "Sender address of outgoing mail.")
     .check = [](const value& v) -> std::optional<std::string> {
@@ -300,6 +326,15 @@ std::vector<rule> build_rules() {
     return std::nullopt;
   };
   r.push_back(std::move(needs_url));
+  rule tls_off;
+  tls_off.keys = {"mail.tls", "mail.smtp_url"};
+  tls_off.check = [](const settings& s) -> std::optional<std::string> {
+    if (s.mail.tls == starttls_mode::off && s.mail.smtp_url.rfind("smtps://", 0) == 0)
+      return std::string{"mail.tls is off but mail.smtp_url is smtps:// (always TLS); "
+                         "use smtp:// for a plain connection"};
+    return std::nullopt;
+  };
+  r.push_back(std::move(tls_off));
   return r;
 }
 

@@ -27,6 +27,12 @@ const std::vector<std::string>& enum_names<log_format>() {
   return names;
 }
 
+template <>
+const std::vector<std::string>& enum_names<starttls_mode>() {
+  static const std::vector<std::string> names{"auto", "require", "off"};
+  return names;
+}
+
 std::string_view to_string(origin o) {
   switch (o) {
     case origin::default_value:

@@ -28,6 +28,13 @@ enum class synchronous_mode {
 /// Lowest severity that is logged.
 enum class log_level { trace, debug, info, warn, error, off };
 
+/// When an smtp:// connection upgrades to TLS with STARTTLS.
+enum class starttls_mode {
+  automatic, ///< "auto": when the server offers it; always when logging in.
+  required,  ///< "require": always; a server without STARTTLS is an error.
+  off,       ///< "off": never (plain text, login included).
+};
+
 /// Log line format.
 enum class log_format {
   text, ///< Human-readable lines.
@@ -50,6 +57,9 @@ const std::vector<std::string>& enum_names<log_level>();
 /// Names of the log formats.
 template <>
 const std::vector<std::string>& enum_names<log_format>();
+/// Names of the STARTTLS modes.
+template <>
+const std::vector<std::string>& enum_names<starttls_mode>();
 
 /// The config spelling of an enum value, e.g. "sharing".
 template <class Enum>
@@ -135,6 +145,14 @@ struct mail_settings {
   std::string smtp_user;
   /// File holding the SMTP password (never given inline).
   std::string smtp_password_file;
+  /// STARTTLS use on smtp:// URLs (smtps:// is always TLS).
+  starttls_mode tls = starttls_mode::automatic;
+  /// PEM CA bundle trusted for the relay's certificate; empty = system store.
+  std::string tls_ca_file;
+  /// Time allowed to open the connection to the relay.
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds{10};
+  /// Time allowed for one whole delivery (connect, TLS, login, transfer).
+  std::chrono::milliseconds timeout = std::chrono::seconds{60};
   /// Sender address.
   std::string from = "dirsync@localhost";
   /// Folder for .eml files when no SMTP URL is set.

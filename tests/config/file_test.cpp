@@ -42,6 +42,10 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK(s.mail.folder == "data/mail");
   CHECK(s.mail.max_attempts == 8);
   CHECK(s.mail.retry_base == 30s);
+  CHECK(s.mail.tls == starttls_mode::automatic);
+  CHECK(s.mail.tls_ca_file.empty());
+  CHECK(s.mail.connect_timeout == 10s);
+  CHECK(s.mail.timeout == 60s);
   CHECK(s.timers.granularity == 1s);
   CHECK_FALSE(s.clock.test);
   CHECK(s.log.level == log_level::info);
@@ -87,6 +91,10 @@ token_lifetime = "30d"
 smtp_url = "smtps://mail.example.com:465"
 smtp_user = "dirsync"
 smtp_password_file = "/run/secrets/smtp"
+tls = "require"
+tls_ca_file = "/etc/ssl/relay-ca.pem"
+connect_timeout = "5s"
+timeout = "2m"
 from = "noreply@example.com"
 folder = "/tmp/mail"
 max_attempts = 3
@@ -118,6 +126,10 @@ format = "json"
   CHECK(s.scim.public_base_url == "https://sync.example.com");
   CHECK(s.scim.token_lifetime == std::chrono::hours{24 * 30});
   CHECK(s.mail.smtp_password_file == "/run/secrets/smtp");
+  CHECK(s.mail.tls == starttls_mode::required);
+  CHECK(s.mail.tls_ca_file == "/etc/ssl/relay-ca.pem");
+  CHECK(s.mail.connect_timeout == 5s);
+  CHECK(s.mail.timeout == 2min);
   CHECK(s.timers.granularity == 100ms);
   CHECK(s.clock.test);
   CHECK(s.log.level == log_level::debug);
@@ -216,6 +228,12 @@ TEST_CASE_METHOD(fixture, "every range is enforced", "[config]") {
              Contains("mail.max_attempts: 0 is out of range"));
   CHECK_THAT(one_problem("[mail]\nretry_base = \"10ms\"\n"),
              Contains("mail.retry_base: 10ms is out of range"));
+  CHECK_THAT(one_problem("[mail]\ntimeout = \"500ms\"\n"),
+             Contains("mail.timeout: 500ms is out of range"));
+  CHECK_THAT(one_problem("[mail]\nconnect_timeout = \"1h\"\n"),
+             Contains("mail.connect_timeout: 1h is out of range"));
+  CHECK_THAT(one_problem("[mail]\ntls = \"yes\"\n"),
+             Contains("mail.tls: 'yes' is not one of auto, require, off"));
   CHECK_THAT(one_problem("[timers]\ngranularity = \"50ms\"\n"),
              Contains("timers.granularity: 50ms is out of range 100ms..1h"));
   CHECK_THAT(one_problem("[timers]\ngranularity = \"2h\"\n"),
@@ -264,6 +282,8 @@ TEST_CASE_METHOD(fixture, "URL and address values are checked", "[config]") {
   CHECK_THAT(one_problem("[mail]\nsmtp_url = \"http://mail.example.com\"\n"),
              Contains("mail.smtp_url: 'http://mail.example.com' must start with "
                       "smtp:// or smtps://"));
+  CHECK_THAT(one_problem("[mail]\nsmtp_url = \"smtp://u:secret@mail.example.com\"\n"),
+             Contains("mail.smtp_url: must not contain a user or password"));
   CHECK_THAT(one_problem("[mail]\nfrom = \"not an address\"\n"),
              Contains("mail.from: 'not an address' is not an address"));
   CHECK_THAT(one_problem("[mail]\nfrom = \"@example.com\"\n"),

@@ -136,6 +136,14 @@ TEST_CASE_METHOD(fixture, "SMTP login needs user, password file and URL", "[conf
           {"mail.smtp_url", "smtps://mail.example.com"}});
 }
 
+TEST_CASE_METHOD(fixture, "mail.tls off contradicts an smtps:// URL", "[config]") {
+  auto problems = fails({}, {{"mail.tls", "off"}, {"mail.smtp_url", "smtps://h"}});
+  REQUIRE(problems.size() == 1);
+  CHECK_THAT(problems[0], Contains("mail.tls is off but mail.smtp_url is smtps://"));
+  ok({}, {{"mail.tls", "off"}, {"mail.smtp_url", "smtp://h"}});
+  ok({}, {{"mail.tls", "require"}, {"mail.smtp_url", "smtps://h"}});
+}
+
 TEST_CASE_METHOD(fixture, "add_flags registers every key for CLI11", "[config]") {
   CLI::App app{"dirsyncd"};
   auto* serve = app.add_subcommand("serve", "run the service");
