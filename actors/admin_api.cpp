@@ -81,6 +81,8 @@ void handle_admin_api(const context_ptr& ctx, const persistence::admin_row& who,
     return admin::handle_users(ctx, who, call, rp, self);
   if (family == "groups")
     return admin::handle_groups(ctx, who, call, rp, self);
+  if (family == "enrollments" || family == "settings" || family == "outbox" || family == "app-keys")
+    return admin::handle_enrollment(ctx, who, call, rp, self);
   if (family == "custom-attributes")
     return admin::handle_custom_attributes(ctx, who, call, rp, self);
   if (family == "actions")

@@ -63,19 +63,21 @@ nlohmann::json next_cursor(bool more, std::int64_t last) {
 }
 
 std::string add_days(const std::string& at, int days) {
-  std::tm tm{};
-  int ms = 0;
-  if (std::sscanf(at.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                  &tm.tm_min, &tm.tm_sec) != 6)
-    return at;
-  if (auto dot = at.find('.'); dot != std::string::npos)
-    std::sscanf(at.c_str() + dot + 1, "%3d", &ms);
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  auto t = timegm(&tm);
-  auto tp = std::chrono::system_clock::from_time_t(t) + std::chrono::milliseconds{ms}
-            + std::chrono::hours{24 * days};
-  return format_time(tp);
+  return add_time(at, std::chrono::hours{24 * days});
+}
+
+std::pair<std::string, std::string> effective_status(const persistence::admin_user& a) {
+  if (a.user.trashed_at)
+    return {"disabled", "in_trash"};
+  if (a.status == "disabled")
+    return {"disabled", "user_disabled"};
+  if (a.group_disabled)
+    return {"disabled", "group_disabled"};
+  if (a.status == "bypass")
+    return {"bypass", "user_bypass"};
+  if (a.group_bypass)
+    return {"bypass", "group_bypass"};
+  return {"active", "active"};
 }
 
 std::string str(const nlohmann::json& j, const char* key) {

@@ -40,6 +40,10 @@ bool page_params(const admin_call& call, std::int64_t fallback, std::int64_t max
 nlohmann::json next_cursor(bool more, std::int64_t last);
 /// RFC 3339 `at` plus `days`; `at` unchanged when it cannot be parsed.
 std::string add_days(const std::string& at, int days);
+/// G5, U7, U9: the status that decides authentication (active, bypass or
+/// disabled) and why (active, user_bypass, group_bypass, user_disabled,
+/// group_disabled, in_trash).
+std::pair<std::string, std::string> effective_status(const persistence::admin_user& a);
 /// A string member of `j` or "".
 std::string str(const nlohmann::json& j, const char* key);
 /// Checks that `body` is an object whose members are all in `allowed` and are
@@ -65,6 +69,10 @@ void handle_users(const context_ptr& ctx, const persistence::admin_row& who, adm
 /// The organisation's custom attributes (D3): list, create, delete.
 void handle_custom_attributes(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call,
                               promise rp, self_ptr self);
+/// Pending enrollments (E5), enrollment email settings (E4), the outbox
+/// (E7) and application keys (P1).
+void handle_enrollment(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call, promise rp,
+                       self_ptr self);
 /// Groups and memberships (G2-G5).
 void handle_groups(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call, promise rp,
                    self_ptr self);

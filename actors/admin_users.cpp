@@ -33,21 +33,6 @@ nlohmann::json opt(const std::optional<std::string>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
 }
 
-// G5, U7, U9: the status that decides authentication, and why.
-std::pair<std::string, std::string> effective_status(const persistence::admin_user& a) {
-  if (a.user.trashed_at)
-    return {"disabled", "in_trash"};
-  if (a.status == "disabled")
-    return {"disabled", "user_disabled"};
-  if (a.group_disabled)
-    return {"disabled", "group_disabled"};
-  if (a.status == "bypass")
-    return {"bypass", "user_bypass"};
-  if (a.group_bypass)
-    return {"bypass", "group_bypass"};
-  return {"active", "active"};
-}
-
 // U6: the fields a push of the owning directory writes.
 nlohmann::json read_only_fields(const persistence::admin_user& a) {
   auto out = nlohmann::json::array();

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <caf/actor.hpp>
+
 #include "actors/protocol.hpp"
 #include "actors/services.hpp"
 #include "config/metrics.hpp"
@@ -22,6 +24,9 @@ struct actor_options {
   std::int64_t max_page_size = 1000;                ///< Cap of `count` (S3).
   std::chrono::milliseconds token_lifetime{std::chrono::hours{24 * 90}}; ///< D6.
   std::string base_url = "http://127.0.0.1:8080/scim/v2"; ///< SCIM base URL.
+  std::string public_url = "http://127.0.0.1:8080";        ///< Root URL (enrollment links, E2).
+  std::chrono::milliseconds timer_granularity{1000};       ///< Poll period of the timers (O3).
+  std::size_t timer_batch = 200;                            ///< Deadlines handled per transaction.
 };
 
 /// What every actor of the service shares: handles, injected services,
@@ -36,6 +41,7 @@ struct context {
   std::atomic<std::uint64_t> next_reader{0}; ///< Round-robin cursor.
   std::atomic<std::int64_t> live_users{0};   ///< Live user actors.
   std::atomic<std::int64_t> live_groups{0};  ///< Live group actors.
+  caf::actor mailer;                         ///< Told to deliver when mail was queued (E7).
 
   /// The next reader, round-robin.
   const reader_actor& reader() {

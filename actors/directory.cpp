@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/entity.hpp"
+#include "actors/lifecycle.hpp"
 #include "actors/views.hpp"
 #include "scim/resource.hpp"
 
@@ -18,8 +19,17 @@ using self_ptr = directory_actor::stateful_pointer<directory_state>;
 } // namespace
 
 scim::expected<scim::unit> provision_user(persistence::writer& db, const persistence::directory_row& dir,
-                                          persistence::user_row row, const std::string& now,
+                                          persistence::user_row row, const lifecycle::environment& env,
                                           create_outcome& out) {
+  const auto& now = env.now;
+  // E1: a user the directory creates, adopts or restores may need enrolling.
+  auto enroll = [&]() -> scim::expected<scim::unit> {
+    if (!dir.enrollment_emails || out.conflict)
+      return scim::unit{};
+    if (auto r = lifecycle::maybe_enroll(db, env, out.row.id, "directory", dir.id); !r)
+      return r.err();
+    return scim::unit{};
+  };
   auto audit = [&](const std::string& action, const std::string& object_id, const nlohmann::json& details,
                    const std::string& result) {
     return db.append_action(now, "directory", dir.id, action, "user", object_id, details.dump(), result);
@@ -36,7 +46,9 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const persist
     if (auto r = db.insert_user(row); !r)
       return r;
     out.row = std::move(row);
-    return audit("user.create", out.row.id, {{"userName", out.row.user_name}}, "ok");
+    if (auto r = audit("user.create", out.row.id, {{"userName", out.row.user_name}}, "ok"); !r)
+      return r;
+    return enroll();
   }
   std::string action;
   if (existing->directory_id.empty()) {
@@ -76,7 +88,9 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const persist
   if (!existing->directory_id.empty() && existing->directory_id != dir.id)
     details["from_directory"] = existing->directory_id;
   out.row = std::move(row);
-  return audit(action, out.row.id, details, "ok");
+  if (auto r = audit(action, out.row.id, details, "ok"); !r)
+    return r;
+  return enroll();
 }
 
 std::optional<scim::error> directory_state::vet() const {
@@ -135,8 +149,9 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
   if (call.kind == resource_kind::user) {
     auto row = make_user_row(norm->resource, id, this->row.id, now, now, 1);
     auto outcome = std::make_shared<create_outcome>();
-    auto job = write_job{[row, outcome, dir = this->row, now](persistence::writer& db) mutable {
-      return provision_user(db, dir, std::move(row), now, *outcome);
+    lifecycle::environment env{now, ctx->time->now(), ctx->options.public_url, ctx->ids};
+    auto job = write_job{[row, outcome, dir = this->row, env](persistence::writer& db) mutable {
+      return provision_user(db, dir, std::move(row), env, *outcome);
     }};
     self->request(ctx->writer, caf::infinite, std::move(job))
       .then(
@@ -232,6 +247,7 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
         default: {
           st.note_push(self);
           call.mapping = st.mapping;
+          call.enroll = st.row.enrollment_emails;
           auto& e = st.entity(self, call.kind, call.id);
           ++e.sent;
           return self->delegate(e.handle, std::move(call));
@@ -253,6 +269,11 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
     [self](persistence::directory_row& row) {
       self->state.row = std::move(row);
       self->state.mapping = std::make_shared<const std::vector<scim::mapping::rule>>(self->state.row.mappings);
+    },
+    [self](reload_atom, std::string& user_id) {
+      // A timer changed the user underneath (e.g. the Trash purge).
+      if (auto i = self->state.users.find(user_id); i != self->state.users.end())
+        self->send(i->second.handle, reload_atom::value);
     },
     [self](stop_atom) {
       for (auto* map : {&self->state.users, &self->state.groups})

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "actors/context.hpp"
+#include "actors/lifecycle.hpp"
 #include "persistence/records.hpp"
 
 namespace dirsync::actors {
@@ -20,7 +21,7 @@ struct create_outcome {
 /// user; or refuse another active directory's user (recorded as an Admin
 /// Action against the pushing directory).
 scim::expected<scim::unit> provision_user(persistence::writer& db, const persistence::directory_row& dir,
-                                          persistence::user_row row, const std::string& now,
+                                          persistence::user_row row, const lifecycle::environment& env,
                                           create_outcome& out);
 
 /// State of a directory actor: the directory's row and the live user and

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/lifecycle.hpp"
 #include "actors/views.hpp"
 #include "scim/patch.hpp"
 #include "scim/resource.hpp"
@@ -118,7 +119,7 @@ void entity_state::handle(self_ptr self, scim_call& call, caf::typed_response_pr
     handle_group(self, call, std::move(rp));
 }
 
-void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann::json pushed,
+void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann::json pushed, bool enroll_on_push,
                               scim::projection proj, caf::typed_response_promise<scim_reply> rp) {
   auto expected_version = user->version;
   auto now = row.last_modified;
@@ -134,7 +135,10 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   }
   auto details = changed_fields(nlohmann::json::parse(user->resource, nullptr, false),
                                 nlohmann::json::parse(row.resource, nullptr, false));
-  auto job = write_job{[row, expected_version, action, details, pushed](persistence::writer& db) {
+  std::optional<lifecycle::environment> enroll;
+  if (enroll_on_push)
+    enroll = lifecycle::environment{now, ctx->time->now(), ctx->options.public_url, ctx->ids};
+  auto job = write_job{[row, expected_version, action, details, pushed, enroll](persistence::writer& db) {
     if (auto r = db.update_user(row, expected_version); !r)
       return r;
     // D12: the mapped attributes follow the push; an admin's edits of the
@@ -144,8 +148,15 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
     if (merged != current)
       if (auto r = db.set_user_attributes(row.id, merged); !r)
         return r;
-    return db.append_action(row.last_modified, "directory", row.directory_id, action, "user", row.id,
-                            details.dump(), "ok");
+    if (auto r = db.append_action(row.last_modified, "directory", row.directory_id, action, "user", row.id,
+                                  details.dump(), "ok");
+        !r)
+      return r;
+    // E1: an update may make the user eligible for enrollment.
+    if (enroll)
+      if (auto r = lifecycle::maybe_enroll(db, *enroll, row.id, "directory", row.directory_id); !r)
+        return scim::expected<scim::unit>{r.err()};
+    return scim::expected<scim::unit>{scim::unit{}};
   }};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(
@@ -197,7 +208,7 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
       }
       write_user(self,
                  make_user_row(norm->resource, id, directory_id, user->created, now, user->version + 1),
-                 pushed_values(call, norm->resource), *proj, std::move(rp));
+                 pushed_values(call, norm->resource), call.enroll, *proj, std::move(rp));
       return;
     }
     case scim_method::patch: {
@@ -216,7 +227,7 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
       }
       write_user(self,
                  make_user_row(result->resource, id, directory_id, user->created, now, user->version + 1),
-                 pushed_values(call, result->resource), *proj, std::move(rp));
+                 pushed_values(call, result->resource), call.enroll, *proj, std::move(rp));
       return;
     }
     default:

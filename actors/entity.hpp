@@ -36,7 +36,8 @@ private:
   void handle_group(entity_actor::stateful_pointer<entity_state> self, scim_call& call,
                     caf::typed_response_promise<scim_reply> rp);
   void write_user(entity_actor::stateful_pointer<entity_state> self, persistence::user_row row,
-                  nlohmann::json pushed, scim::projection proj, caf::typed_response_promise<scim_reply> rp);
+                  nlohmann::json pushed, bool enroll_on_push, scim::projection proj,
+                  caf::typed_response_promise<scim_reply> rp);
 };
 
 /// Behaviour of a user or group actor.

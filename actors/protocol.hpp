@@ -44,6 +44,8 @@ struct scim_call {
   /// The directory's optional attribute mappings, attached by the directory
   /// actor to the writes it routes (D12: applied at each push).
   std::shared_ptr<const std::vector<scim::mapping::rule>> mapping;
+  /// The directory sends enrollment emails (D4, E1); attached with `mapping`.
+  bool enroll = false;
 };
 
 /// The answer to a scim_call: a resource/list, or an error rendered at the edge.
@@ -99,6 +101,14 @@ struct admin_reply {
   nlohmann::json body;             ///< JSON body.
 };
 
+/// A call of the end-user side: the enrollment page (E6) and the auth API
+/// (P1). Not authenticated by an admin key: by the link or an app key.
+struct portal_call {
+  std::string kind;     ///< enroll_page, enroll_confirm, preauth or auth.
+  std::string secret;   ///< The enrollment link's secret, or the app key.
+  nlohmann::json body;  ///< Form fields or JSON body.
+};
+
 /// Callback through which a reply leaves the actor world (to a session).
 using scim_done = std::function<void(scim_reply)>;
 /// Callback for admin replies.
@@ -110,6 +120,8 @@ using passivate_atom = caf::atom_constant<caf::atom("passivate")>; ///< Entity a
 using flush_atom = caf::atom_constant<caf::atom("flush")>;     ///< Commit the open batch.
 using ready_atom = caf::atom_constant<caf::atom("ready")>;     ///< Readiness probe.
 using reload_atom = caf::atom_constant<caf::atom("reload")>;   ///< Drop a stale cache.
+using tick_atom = caf::atom_constant<caf::atom("tick")>;       ///< Run what is due now, then answer.
+using poll_atom = caf::atom_constant<caf::atom("poll")>;       ///< Periodic run of what is due.
 
 /// The writer: one per process, owns the write connection.
 using writer_actor = caf::typed_actor<caf::replies_to<write_job>::with<write_ack>,
@@ -128,12 +140,21 @@ using entity_actor = caf::typed_actor<caf::replies_to<scim_call>::with<scim_repl
 using directory_actor = caf::typed_actor<caf::replies_to<scim_call>::with<scim_reply>,
                                          caf::reacts_to<passivate_atom, std::string, std::uint64_t>,
                                          caf::reacts_to<persistence::directory_row>,
+                                         caf::reacts_to<reload_atom, std::string>,
                                          caf::reacts_to<stop_atom>>;
 
 /// The registry: authenticates tokens and keys and routes to directories.
 using registry_actor = caf::typed_actor<caf::replies_to<scim_call>::with<scim_reply>,
                                         caf::replies_to<admin_call>::with<admin_reply>,
-                                        caf::replies_to<ready_atom>::with<bool>>;
+                                        caf::replies_to<ready_atom>::with<bool>,
+                                        caf::replies_to<portal_call>::with<admin_reply>,
+                                        caf::reacts_to<reload_atom, std::string, std::string>>;
+
+/// The timer actor: runs the stored deadlines that are due (O3).
+using timer_actor = caf::typed_actor<caf::replies_to<tick_atom>::with<std::int64_t>, caf::reacts_to<poll_atom>>;
+
+/// The mailer: delivers the outbox (E7).
+using mailer_actor = caf::typed_actor<caf::replies_to<tick_atom>::with<std::int64_t>, caf::reacts_to<poll_atom>>;
 
 } // namespace dirsync::actors
 
@@ -144,6 +165,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dirsync::actors::write_ack)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dirsync::actors::read_job)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dirsync::actors::admin_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dirsync::actors::admin_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dirsync::actors::portal_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dirsync::actors::scim_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dirsync::actors::admin_done)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(dirsync::persistence::directory_row)

@@ -44,6 +44,7 @@ nlohmann::json directory_json(const persistence::directory_row& row, const std::
     status = "connected";
   nlohmann::json j{{"id", row.id},       {"type", row.type},     {"name", row.name},
                    {"state", row.state}, {"status", status},     {"paused", row.paused},
+                   {"enrollment_emails", row.enrollment_emails},
                    {"created", row.created}};
   j["token_expires_at"] = row.token_expires_at ? nlohmann::json(*row.token_expires_at) : nlohmann::json();
   j["last_push_at"] = row.last_push_at ? nlohmann::json(*row.last_push_at) : nlohmann::json();
@@ -154,7 +155,8 @@ void registry_state::commit(self_ptr self, const persistence::admin_row& who,
                             persistence::directory_row row, bool insert, std::string action,
                             admin_reply answer, admin_promise rp) {
   auto at = ctx->now_text();
-  nlohmann::json details{{"name", row.name}, {"state", row.state}, {"paused", row.paused}};
+  nlohmann::json details{{"name", row.name}, {"state", row.state}, {"paused", row.paused},
+                         {"enrollment_emails", row.enrollment_emails}};
   auto job = write_job{[row, insert, at, who, action, details](persistence::writer& db) {
     auto r = insert ? db.insert_directory(row) : db.update_directory(row);
     if (!r)
@@ -225,10 +227,19 @@ void registry_state::change_directory(self_ptr self, const persistence::admin_ro
   if (!may_write(who.role))
     { rp.deliver(admin_error(403, "the role " + who.role + " may not change directories")); return; }
   if (call.path.size() == 2 && call.method == "PATCH") {
-    if (!call.body.is_object() || !call.body.contains("name") || !call.body["name"].is_string())
-      { rp.deliver(admin_error(400, "expected {\"name\": string}")); return; }
-    row.name = call.body["name"].get<std::string>();
-    { commit(self, who, row, false, "directory.rename", admin_reply{200, directory_json(row, now)}, rp); return; }
+    // D2 rename, D4 the enrollment-email option.
+    const auto& b = call.body;
+    bool ok = b.is_object() && !b.empty();
+    for (const auto& [k, v] : (ok ? b : nlohmann::json::object()).items())
+      ok = ok && ((k == "name" && v.is_string()) || (k == "enrollment_emails" && v.is_boolean()));
+    if (!ok)
+      { rp.deliver(admin_error(400, "expected {\"name\": string, \"enrollment_emails\": boolean}")); return; }
+    if (b.contains("name"))
+      row.name = b["name"].get<std::string>();
+    if (b.contains("enrollment_emails"))
+      row.enrollment_emails = b["enrollment_emails"].get<bool>();
+    { commit(self, who, row, false, b.contains("name") ? "directory.rename" : "directory.update",
+             admin_reply{200, directory_json(row, now)}, rp); return; }
   }
   if (call.path.size() == 4 && call.path[2] == "groups" && call.method == "DELETE") {
     unmanage_group(self, who, row, call.path[3], rp);
@@ -347,6 +358,15 @@ registry_actor::behavior_type registry_behavior(self_ptr self, context_ptr ctx,
       return rp;
     },
     [self](ready_atom) { return !self->state.ctx->readers.empty(); },
+    [self](portal_call& call) -> caf::result<admin_reply> {
+      auto rp = self->make_response_promise<admin_reply>();
+      handle_portal(self->state.ctx, call, rp, self);
+      return rp;
+    },
+    [self](reload_atom, std::string& directory_id, std::string& user_id) {
+      if (auto i = self->state.by_id.find(directory_id); i != self->state.by_id.end())
+        self->send(i->second.handle, reload_atom::value, std::move(user_id));
+    },
   };
 }
 

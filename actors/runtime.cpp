@@ -2,8 +2,10 @@
 
 #include <caf/all.hpp>
 
+#include "actors/mailer.hpp"
 #include "actors/reader.hpp"
 #include "actors/registry.hpp"
+#include "actors/timers.hpp"
 #include "actors/writer.hpp"
 
 namespace dirsync::actors {
@@ -13,9 +15,24 @@ namespace {
 // The bridge turns a call from a non-actor thread into a request with a
 // timeout, so every call ends in exactly one callback: the reply, or an
 // error reply when the actor died, dropped the call or took too long.
-caf::behavior bridge_behavior(caf::event_based_actor* self, registry_actor registry,
-                              std::chrono::milliseconds timeout, std::atomic<std::size_t>* pending) {
+caf::behavior bridge_behavior(caf::event_based_actor* self, registry_actor registry, timer_actor timers,
+                              mailer_actor mailer, std::chrono::milliseconds timeout,
+                              std::atomic<std::size_t>* pending) {
   return {
+    [=](tick_atom, admin_done& done) {
+      auto failed = [done](caf::error&) {
+        done(admin_reply{503, nlohmann::json{{"error", "the timers did not answer"}, {"status", 503}}});
+      };
+      self->request(timers, timeout, tick_atom::value)
+        .then(
+          [=](std::int64_t steps) {
+            self->request(mailer, timeout, tick_atom::value)
+              .then([done, steps](std::int64_t mails) {
+                done(admin_reply{200, nlohmann::json{{"steps", steps}, {"mails", mails}}});
+              }, failed);
+          },
+          failed);
+    },
     [=](scim_call& call, scim_done& done) {
       self->request(registry, timeout, std::move(call))
         .then(
@@ -29,6 +46,18 @@ caf::behavior bridge_behavior(caf::event_based_actor* self, registry_actor regis
                                                                     : scim::error_code::internal,
                                      e == caf::sec::request_timeout ? "the request timed out, retry later"
                                                                     : "internal error"));
+          });
+    },
+    [=](portal_call& call, admin_done& done) {
+      self->request(registry, timeout, std::move(call))
+        .then(
+          [done, pending](admin_reply& r) {
+            --*pending;
+            done(std::move(r));
+          },
+          [done, pending](caf::error&) {
+            --*pending;
+            done(admin_reply{500, nlohmann::json{{"error", "internal error"}, {"status", 500}}});
           });
     },
     [=](admin_call& call, admin_done& done) {
@@ -85,7 +114,11 @@ std::string runtime::start() {
     ctx_->readers.push_back(sys_->spawn(reader_behavior, rdb));
   }
   registry_ = sys_->spawn(registry_behavior, ctx_, probe_->directories());
-  bridge_ = sys_->spawn(bridge_behavior, registry_, opts_.request_timeout, &pending_);
+  // A send blocks: the mailer gets its own thread.
+  mailer_ = sys_->spawn<caf::detached>(mailer_behavior, ctx_, opts_.mail);
+  ctx_->mailer = caf::actor_cast<caf::actor>(mailer_);
+  timers_ = sys_->spawn(timer_behavior, ctx_, registry_);
+  bridge_ = sys_->spawn(bridge_behavior, registry_, timers_, mailer_, opts_.request_timeout, &pending_);
   started_ = true;
   return {};
 }
@@ -112,6 +145,23 @@ void runtime::admin(admin_call call, admin_done done) {
   caf::anon_send(bridge_, std::move(call), std::move(done));
 }
 
+void runtime::portal(portal_call call, admin_done done) {
+  if (!started_) {
+    done(admin_reply{503, nlohmann::json{{"error", "the service is starting"}, {"status", 503}}});
+    return;
+  }
+  ++pending_;
+  caf::anon_send(bridge_, std::move(call), std::move(done));
+}
+
+void runtime::run_due(admin_done done) {
+  if (!started_) {
+    done(admin_reply{503, nlohmann::json{{"error", "the service is starting"}, {"status", 503}}});
+    return;
+  }
+  caf::anon_send(bridge_, tick_atom::value, std::move(done));
+}
+
 void runtime::publish_metrics() {
   const char* help = "Live actors by kind";
   metrics_.gauge("dirsync_actors_live", help, {{"kind", "user"}}).set(static_cast<double>(live_users()));
@@ -130,11 +180,16 @@ void runtime::stop() {
   started_ = false;
   caf::anon_send_exit(bridge_, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(registry_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(timers_, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(mailer_, caf::exit_reason::user_shutdown);
   for (auto& r : ctx_->readers)
     caf::anon_send_exit(r, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ctx_->writer, caf::exit_reason::user_shutdown);
   bridge_ = nullptr;
   registry_ = nullptr;
+  timers_ = nullptr;
+  mailer_ = nullptr;
+  ctx_->mailer = nullptr;
   ctx_->readers.clear();
   ctx_->writer = nullptr;
   ctx_.reset();

@@ -8,6 +8,7 @@
 #include <caf/actor_system_config.hpp>
 
 #include "actors/context.hpp"
+#include "config/settings.hpp"
 #include "persistence/store.hpp"
 
 namespace dirsync::actors {
@@ -21,6 +22,7 @@ struct runtime_options {
   std::size_t read_connections = 2;           ///< Reader actors.
   std::chrono::milliseconds request_timeout{30000}; ///< Wait for an actor at most this long.
   std::size_t mailbox_high_water = 10000;     ///< Pending calls before 503.
+  config::mail_settings mail;                 ///< Outgoing mail (E7).
 };
 
 /// The actor world of one process: the writer, the readers, the registry with
@@ -43,6 +45,11 @@ public:
   void scim(scim_call call, scim_done done);
   /// Submits an admin call; `done` runs exactly once.
   void admin(admin_call call, admin_done done);
+  /// Submits an enrollment-page or auth-API call; `done` runs exactly once.
+  void portal(portal_call call, admin_done done);
+  /// Runs every deadline due now and delivers the mail it queued, then
+  /// calls `done` with {"steps", "mails"} (the test clock, O4).
+  void run_due(admin_done done);
   /// True once started and the storage answers.
   bool ready() const;
   /// Calls accepted but not answered yet.
@@ -67,6 +74,8 @@ private:
   std::unique_ptr<caf::actor_system> sys_;
   context_ptr ctx_;
   registry_actor registry_;
+  timer_actor timers_;
+  mailer_actor mailer_;
   caf::actor bridge_;
   std::shared_ptr<persistence::reader> probe_;
   std::atomic<std::size_t> pending_{0};

@@ -1,5 +1,6 @@
 #include "actors/services.hpp"
 
+#include <cstdio>
 #include <ctime>
 
 #include <openssl/crypto.h>
@@ -34,6 +35,24 @@ std::string format_time(clock::time_point t) {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                 static_cast<int>(ms % 1000));
   return buf;
+}
+
+std::optional<clock::time_point> parse_time(const std::string& text) {
+  std::tm tm{};
+  int ms = 0;
+  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                  &tm.tm_min, &tm.tm_sec) != 6)
+    return std::nullopt;
+  if (auto dot = text.find('.'); dot != std::string::npos)
+    std::sscanf(text.c_str() + dot + 1, "%3d", &ms);
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(timegm(&tm)) + std::chrono::milliseconds{ms};
+}
+
+std::string add_time(const std::string& at, std::chrono::milliseconds by) {
+  auto t = parse_time(at);
+  return t ? format_time(*t + by) : at;
 }
 
 namespace {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace dirsync::actors {
@@ -49,6 +50,12 @@ private:
 
 /// RFC 3339 UTC with milliseconds: "2026-11-29T14:58:00.123Z".
 std::string format_time(clock::time_point t);
+
+/// Parses format_time's text (milliseconds optional); nullopt otherwise.
+std::optional<clock::time_point> parse_time(const std::string& text);
+
+/// RFC 3339 `at` plus `by`; `at` unchanged when it cannot be parsed.
+std::string add_time(const std::string& at, std::chrono::milliseconds by);
 
 /// Source of ids and secrets: injected so tests can be deterministic.
 class id_source {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "http/query.hpp"
 #include "http/scim_routes.hpp"
 
 namespace dirsync::http {
@@ -61,8 +62,13 @@ void handle_admin(actors::runtime& rt, metrics::registry& metrics, const app_opt
         || body["seconds"].get<std::int64_t>() < 0)
       return out.send(admin_error(400, "expected {\"seconds\": non-negative integer}"));
     opts.test_clock->advance(std::chrono::seconds{body["seconds"].get<std::int64_t>()});
-    return out.send(json_response(
-      200, nlohmann::json{{"now", actors::format_time(opts.test_clock->now())}}, "admin"));
+    // What became due runs before the answer (O3, O4).
+    auto now = actors::format_time(opts.test_clock->now());
+    return rt.run_due([out, now](actors::admin_reply r) {
+      if (r.status == 200)
+        r.body["now"] = now;
+      out.send(json_response(r.status, r.body, "admin"));
+    });
   }
   actors::admin_call call;
   call.method = req.method;
@@ -74,6 +80,64 @@ void handle_admin(actors::runtime& rt, metrics::registry& metrics, const app_opt
     if (r.status == 401)
       note_auth_failure(opts, metrics, addr);
     out.send(json_response(r.status, r.body, "admin"));
+  });
+}
+
+// E6: the enrollment page, GET to show it and POST (a form) to confirm.
+void handle_enroll(actors::runtime& rt, const request& req, responder out) {
+  std::string_view rest = std::string_view{req.path}.substr(std::string_view{"/enroll"}.size());
+  auto html = [out](int status, const std::string& text) mutable {
+    response r;
+    r.status = status;
+    r.content_type = "text/html; charset=utf-8";
+    r.body = text;
+    r.route = "enroll";
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.headers.emplace_back("Referrer-Policy", "no-referrer");
+    r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; form-action 'self'");
+    out.send(std::move(r));
+  };
+  if (rest.empty() || rest == "/")
+    return html(200, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Enrollment</title>"
+                     "</head><body><h1>Enrollment</h1><p>Open the link in your enrollment email to enroll an "
+                     "authenticator. No email? Ask your administrators or IT support.</p></body></html>");
+  auto secret = std::string{rest.substr(1)};
+  if (secret.find('/') != std::string::npos || (req.method != "GET" && req.method != "POST"))
+    return html(404, "<!doctype html><title>Not found</title><p>Not found.</p>");
+  actors::portal_call call;
+  call.kind = req.method == "GET" ? "enroll_page" : "enroll_confirm";
+  call.secret = std::move(secret);
+  call.body = nlohmann::json::object();
+  if (req.method == "POST")
+    for (auto& [k, v] : parse_query_string(req.body))
+      call.body[k] = v;
+  rt.portal(std::move(call), [html](actors::admin_reply r) mutable {
+    html(r.status, r.body.contains("html") ? r.body["html"].get<std::string>() : std::string{"<p>Error.</p>"});
+  });
+}
+
+// P1: POST /auth/v1/preauth and /auth/v1/auth with an application key.
+void handle_auth(actors::runtime& rt, metrics::registry& metrics, const app_options& opts, const request& req,
+                 responder out) {
+  std::string_view verb = std::string_view{req.path}.substr(std::string_view{"/auth/v1/"}.size());
+  if (verb != "preauth" && verb != "auth")
+    return out.send(json_response(404, nlohmann::json{{"error", "no such endpoint"}, {"status", 404}}, "auth"));
+  if (req.method != "POST")
+    return out.send(json_response(405, nlohmann::json{{"error", "method not allowed"}, {"status", 405}}, "auth"));
+  actors::portal_call call;
+  call.kind = std::string{verb};
+  call.secret = bearer_token(req.authorization);
+  if (call.secret.empty()) {
+    note_auth_failure(opts, metrics, req.remote_address);
+    return out.send(json_response(401, nlohmann::json{{"error", "an application key is required"}, {"status", 401}}, "auth"));
+  }
+  call.body = nlohmann::json::parse(req.body, nullptr, false);
+  if (call.body.is_discarded())
+    return out.send(json_response(400, nlohmann::json{{"error", "the body is not valid JSON"}, {"status", 400}}, "auth"));
+  rt.portal(std::move(call), [out, &metrics, opts, addr = req.remote_address](actors::admin_reply r) mutable {
+    if (r.status == 401)
+      note_auth_failure(opts, metrics, addr);
+    out.send(json_response(r.status, r.body, "auth"));
   });
 }
 
@@ -118,7 +182,8 @@ handler make_app(actors::runtime& rt, metrics::registry& metrics, app_options op
     }
     bool scim = path == "/scim/v2" || path.rfind("/scim/v2/", 0) == 0;
     bool admin = path == "/admin/v1" || path.rfind("/admin/v1/", 0) == 0;
-    if ((scim || admin) && opts.limiter) {
+    bool auth = path.rfind("/auth/v1/", 0) == 0;
+    if ((scim || admin || auth) && opts.limiter) {
       // A client that keeps failing to authenticate is slowed down (429).
       if (auto wait = opts.limiter->blocked(req.remote_address, std::chrono::steady_clock::now())) {
         metrics.counter("dirsync_auth_throttled_total", "Requests refused after too many failed authentications")
@@ -137,6 +202,10 @@ handler make_app(actors::runtime& rt, metrics::registry& metrics, app_options op
       return handle_scim(rt, metrics, opts, req, out, split_path(path.substr(std::string_view{"/scim/v2"}.size())));
     if (admin)
       return handle_admin(rt, metrics, opts, req, out);
+    if (auth)
+      return handle_auth(rt, metrics, opts, req, std::move(out));
+    if (path == "/enroll" || path.rfind("/enroll/", 0) == 0)
+      return handle_enroll(rt, req, std::move(out));
     out.send(json_response(404, nlohmann::json{{"error", "not found"}, {"status", 404}}, "other"));
   };
 }

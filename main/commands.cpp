@@ -51,6 +51,10 @@ actors::runtime_options runtime_options(const config::settings& s, const std::st
   o.read_connections = static_cast<std::size_t>(s.storage.read_connections);
   o.request_timeout = s.http.request_timeout;
   o.mailbox_high_water = static_cast<std::size_t>(s.actors.mailbox_high_water);
+  o.mail = s.mail;
+  o.actors.timer_granularity = s.timers.granularity;
+  // Enrollment links live beside the SCIM base URL (E2).
+  o.actors.public_url = base_url.substr(0, base_url.size() - std::string{"/scim/v2"}.size());
   return o;
 }
 

@@ -129,6 +129,8 @@ public:
   /// (false when it is not: a replay).
   virtual scim::expected<bool> advance_device_step(const std::string& id, std::int64_t step) = 0;
 
+  /// The id of the user holding `user_name`, in any case (U1).
+  virtual std::optional<std::string> user_id_by_name(const std::string& user_name) = 0;
   /// Adds an application key.
   virtual scim::expected<scim::unit> insert_app_key(const app_key_row& k) = 0;
   /// An application key by hash.

@@ -21,6 +21,7 @@ struct directory_row {
   std::string created;                         ///< RFC 3339 UTC.
   std::optional<std::string> last_push_at;     ///< Last SCIM write.
   std::vector<scim::mapping::rule> mappings;   ///< Optional attribute mappings (D3), in the order added.
+  bool enrollment_emails = false;              ///< D4: send enrollment emails to its users.
 };
 
 /// A stored user: indexed columns plus the SCIM resource as pushed (U4).

@@ -238,6 +238,12 @@ scim::expected<bool> sqlite_lifecycle::advance_device_step(const std::string& id
   return c_.changes() > 0;
 }
 
+std::optional<std::string> sqlite_lifecycle::user_id_by_name(const std::string& user_name) {
+  auto r = rows<std::string>([](const statement& st) { return st.text(0); },
+                             "SELECT id FROM users WHERE user_name = ?1 COLLATE NOCASE", user_name);
+  return r.empty() ? std::nullopt : std::optional<std::string>{r.front()};
+}
+
 ok_t sqlite_lifecycle::insert_app_key(const app_key_row& k) {
   return run("insert app key", "INSERT INTO app_keys(id, name, key_hash, created) VALUES(?1,?2,?3,?4)", k.id, k.name,
              k.key_hash, k.created);

@@ -33,6 +33,7 @@ public:
   std::vector<device_row> devices(const std::string& user_id) override;
   scim::expected<scim::unit> insert_device(const device_row& d) override;
   scim::expected<bool> advance_device_step(const std::string& id, std::int64_t step) override;
+  std::optional<std::string> user_id_by_name(const std::string& user_name) override;
   scim::expected<scim::unit> insert_app_key(const app_key_row& k) override;
   std::optional<app_key_row> app_key_by_hash(const std::string& key_hash) override;
 

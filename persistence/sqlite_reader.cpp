@@ -192,14 +192,14 @@ scim::expected<page_result<group_row>> sqlite_reader::find_groups(const std::str
 }
 
 std::optional<admin_row> sqlite_reader::admin_by_key_hash(const std::string& key_hash) {
-  auto st = c_->prepare("SELECT id, name, role, key_hash, created FROM admins "
+  auto st = c_->prepare("SELECT id, name, role, key_hash, created, email FROM admins "
                          "WHERE key_hash = ? AND revoked_at IS NULL");
   if (st == nullptr)
     return std::nullopt;
   st->bind(1, std::string_view{key_hash});
   if (!st->step())
     return std::nullopt;
-  return admin_row{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4)};
+  return admin_row{st->text(0), st->text(1), st->text(2), st->text(3), st->text(4), st->text(5)};
 }
 
 std::pair<std::int64_t, std::int64_t> sqlite_reader::managed_counts(const std::string& directory_id) {

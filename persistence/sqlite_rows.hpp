@@ -26,7 +26,7 @@ inline constexpr const char* group_columns =
 /// Columns read_directory expects, in order.
 inline constexpr const char* directory_columns =
   "id, type, name, state, paused, token_hash, token_expires_at, created, "
-  "last_push_at, mappings";
+  "last_push_at, mappings, enrollment_emails";
 
 /// The stored JSON form of a directory's mappings: [{"source","destination"}].
 inline std::string mappings_text(const std::vector<scim::mapping::rule>& rules) {
@@ -95,6 +95,7 @@ inline directory_row read_directory(const statement& st) {
   d.created = st.text(7);
   d.last_push_at = st.opt_text(8);
   d.mappings = parse_mappings(st.text(9));
+  d.enrollment_emails = st.integer(10) != 0;
   return d;
 }
 

@@ -345,7 +345,7 @@ ok_t sqlite_writer::retire_directory(const std::string& id, const std::string& n
 
 ok_t sqlite_writer::insert_directory(const directory_row& d) {
   auto st = c_->prepare("INSERT INTO directories(id, type, name, state, paused, token_hash, "
-                         "token_expires_at, created, last_push_at, mappings) VALUES(?,?,?,?,?,?,?,?,?,?)");
+                         "token_expires_at, created, last_push_at, mappings, enrollment_emails) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   if (st == nullptr)
     return failure("prepare insert directory");
   st->bind(1, std::string_view{d.id});
@@ -361,6 +361,7 @@ ok_t sqlite_writer::insert_directory(const directory_row& d) {
   st->bind(8, std::string_view{d.created});
   bind_opt(*st, 9, d.last_push_at);
   st->bind(10, std::string_view{rows::mappings_text(d.mappings)});
+  st->bind(11, std::int64_t{d.enrollment_emails ? 1 : 0});
   st->step();
   if (st->last_code() != SQLITE_DONE)
     return failure("insert directory");
@@ -370,7 +371,8 @@ ok_t sqlite_writer::insert_directory(const directory_row& d) {
 ok_t sqlite_writer::update_directory(const directory_row& d) {
   auto st = c_->prepare("UPDATE directories SET type = ?, name = ?, state = ?, paused = ?, "
                          "token_hash = ?, token_expires_at = ?, "
-                         "token_warned = CASE WHEN token_hash IS ? THEN token_warned ELSE 0 END WHERE id = ?");
+                         "token_warned = CASE WHEN token_hash IS ? THEN token_warned ELSE 0 END, "
+                         "enrollment_emails = ? WHERE id = ?");
   if (st == nullptr)
     return failure("prepare update directory");
   st->bind(1, std::string_view{d.type});
@@ -387,7 +389,8 @@ ok_t sqlite_writer::update_directory(const directory_row& d) {
     st->bind_null(7);
   else
     st->bind(7, std::string_view{d.token_hash});
-  st->bind(8, std::string_view{d.id});
+  st->bind(8, std::int64_t{d.enrollment_emails ? 1 : 0});
+  st->bind(9, std::string_view{d.id});
   st->step();
   if (st->last_code() != SQLITE_DONE)
     return failure("update directory");

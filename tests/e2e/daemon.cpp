@@ -111,7 +111,7 @@ daemon::daemon(std::vector<std::string> extra) : extra_(std::move(extra)) {
   std::string templ = (std::filesystem::temp_directory_path() / "dirsync-e2e-XXXXXX").string();
   REQUIRE(mkdtemp(templ.data()) != nullptr);
   dir_ = templ;
-  auto r = run_dirsyncd({"create-owner", "--name", "e2e-owner", "--storage.path", db_path()});
+  auto r = run_dirsyncd({"create-owner", "--name", "e2e-owner", "--email", "owner@example.test", "--storage.path", db_path()});
   INFO("create-owner stdout: " << r.out << "\nstderr: " << r.err);
   REQUIRE(r.exit_code == 0);
   auto text = r.out;
