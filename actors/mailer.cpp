@@ -66,7 +66,7 @@ void deliver(self_ptr self, std::int64_t so_far, std::function<void(std::int64_t
           mail::message msg{m.id, m.to, m.subject, m.body, st.ctx->time->now()};
           auto r = st.sender->send(msg);
           auto at = st.ctx->now_text();
-          m.last_error = r.detail;
+          m.last_error = r.status == mail::outcome::sent ? std::string{} : r.detail;
           if (r.status == mail::outcome::sent) {
             m.state = "sent";
             m.sent_at = at;

@@ -230,8 +230,9 @@ void registry_state::change_directory(self_ptr self, const persistence::admin_ro
     // D2 rename, D4 the enrollment-email option.
     const auto& b = call.body;
     bool ok = b.is_object() && !b.empty();
-    for (const auto& [k, v] : (ok ? b : nlohmann::json::object()).items())
-      ok = ok && ((k == "name" && v.is_string()) || (k == "enrollment_emails" && v.is_boolean()));
+    if (ok)
+      for (const auto& [k, v] : b.items())
+        ok = ok && ((k == "name" && v.is_string()) || (k == "enrollment_emails" && v.is_boolean()));
     if (!ok)
       { rp.deliver(admin_error(400, "expected {\"name\": string, \"enrollment_emails\": boolean}")); return; }
     if (b.contains("name"))

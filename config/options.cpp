@@ -289,6 +289,9 @@ std::vector<option> build_options() {
   // [clock]
   add(t, "clock", "test", kind::boolean, &settings::clock, &clock_settings::test,
       "Enables the test clock admin endpoint. Never in production.");
+  limit(add(t, "clock", "start_offset", kind::duration, &settings::clock, &clock_settings::start_offset,
+            "With clock.test only: the test clock starts this far ahead of real time."),
+        0, days(3650));
   // [log]
   add(t, "log", "level", kind::choice, &settings::log, &log_settings::level,
       "Lowest severity logged.");
@@ -317,6 +320,14 @@ std::vector<rule> build_rules() {
   r.push_back(both_or_neither("http.tls_cert", "http.tls_key", "native TLS"));
   r.push_back(both_or_neither("mail.smtp_user", "mail.smtp_password_file",
                               "SMTP login"));
+  rule offset_needs_test;
+  offset_needs_test.keys = {"clock.start_offset", "clock.test"};
+  offset_needs_test.check = [](const settings& s) -> std::optional<std::string> {
+    if (s.clock.start_offset.count() != 0 && !s.clock.test)
+      return std::string{"clock.start_offset needs clock.test = true"};
+    return std::nullopt;
+  };
+  r.push_back(std::move(offset_needs_test));
   rule needs_url;
   needs_url.keys = {"mail.smtp_user", "mail.smtp_url"};
   needs_url.check = [](const settings& s) -> std::optional<std::string> {

@@ -173,6 +173,9 @@ struct timer_settings {
 struct clock_settings {
   /// Enables the test clock admin endpoint; never in production.
   bool test = false;
+  /// With the test clock: start this far ahead of real time (a restarted
+  /// test process resumes where its clock was).
+  std::chrono::milliseconds start_offset{0};
 };
 
 /// Logging settings.

@@ -95,6 +95,8 @@ int serve(const config::loaded& cfg) {
   http::app_options app;
   app.max_page_size = s.scim.max_page_size;
   app.test_clock = s.clock.test ? &clock : nullptr;
+  if (s.clock.test)
+    clock.advance(s.clock.start_offset);
   http::auth_limiter limiter{s.http.auth_failure_limit, s.http.auth_failure_window};
   app.limiter = &limiter;
   // Requests that arrive between listen and the runtime's start get 503.

@@ -120,6 +120,8 @@ public:
 
   /// POST /admin/v1/directories then /complete; REQUIREs 201 and 200.
   directory create_directory(const std::string& type, const std::string& name = "e2e");
+  /// Adds flags for the next start().
+  void add_args(const std::vector<std::string>& args) { extra_.insert(extra_.end(), args.begin(), args.end()); }
   /// The flags given to serve (besides data paths and port).
   std::vector<std::string> serve_args() const;
 

@@ -315,7 +315,7 @@ TEST_CASE_METHOD(writer_fixture, "directories and admins round-trip", "[persiste
   REQUIRE_FALSE(res);
   CHECK(res.err().code == error_code::not_found);
 
-  REQUIRE(one([&](writer& w) { return w.insert_admin({"a1", "Ann", "owner", "keyhash", "2026"}); }));
+  REQUIRE(one([&](writer& w) { return w.insert_admin({"a1", "Ann", "owner", "keyhash", "2026", ""}); }));
   CHECK(r->admin_by_key_hash("keyhash")->role == "owner");
   CHECK_FALSE(r->admin_by_key_hash("other"));
   CHECK(one([&](writer& w) {
