@@ -103,6 +103,7 @@ retry_base = "1m"
 granularity = "100ms"
 [clock]
 test = true
+start_offset = "2d"
 [log]
 level = "debug"
 format = "json"
@@ -132,6 +133,7 @@ format = "json"
   CHECK(s.mail.timeout == 2min);
   CHECK(s.timers.granularity == 100ms);
   CHECK(s.clock.test);
+  CHECK(s.clock.start_offset == std::chrono::hours{48});
   CHECK(s.log.level == log_level::debug);
   CHECK(s.log.format == log_format::json);
   for (const auto& [key, from] : l.origins) {
@@ -153,6 +155,8 @@ TEST_CASE_METHOD(fixture, "wrong TOML types are refused", "[config]") {
              Contains("clock.test: expected a boolean, got a string"));
   CHECK_THAT(one_problem("[clock]\ntest = 1\n"),
              Contains("clock.test: expected a boolean, got an integer"));
+  CHECK_THAT(one_problem("[clock]\nstart_offset = \"1d\"\n"),
+             Contains("clock.start_offset needs clock.test = true"));
   CHECK_THAT(one_problem("[http]\nread_timeout = [1, 2]\n"),
              Contains("http.read_timeout: expected a duration"));
   CHECK_THAT(one_problem("[http]\nmax_body_bytes = 1.5\n"),
