@@ -223,6 +223,13 @@ response admin_request(client& c, const std::string& key, const std::string& met
                    {{"Content-Type", "application/json"}}, key);
 }
 
+json advance_clock(client& c, const daemon& d, long seconds) {
+  auto r = admin_request(c, d.admin_key(), "POST", "/test-clock/advance", {{"seconds", seconds}});
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  return r.json_body();
+}
+
 json patch_body(const json& operations) { return json{{"schemas", {patch_urn}}, {"Operations", operations}}; }
 
 } // namespace dirsync::e2e

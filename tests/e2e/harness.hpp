@@ -145,6 +145,9 @@ struct fixture {
 /// An admin API call (`/admin/v1` + path) with `key`; a null body sends none.
 response admin_request(client& c, const std::string& key, const std::string& method, const std::string& path,
                        const json& body = nullptr);
+/// Moves the test clock of `d` (started with --clock.test true) forward and
+/// waits until what became due ran (REQUIREs 200); returns {"now", ...}.
+json advance_clock(client& c, const daemon& d, long seconds);
 /// POSTs a user (REQUIREs 201) and returns its id.
 std::string create_user(client& c, const std::string& user_name, const json& extra = json::object());
 /// POSTs a group (REQUIREs 201) and returns its id.

@@ -21,15 +21,8 @@ namespace {
 
 constexpr long day = 86400;
 
-json advance(client& c, const daemon& d, long seconds) {
-  auto r = admin_request(c, d.admin_key(), "POST", "/test-clock/advance", {{"seconds", seconds}});
-  INFO(r.body);
-  REQUIRE(r.status == 200);
-  return r.json_body();
-}
-
 // The outbox, oldest first, optionally of one kind.
-std::vector<json> outbox(client& c, const daemon& d, const std::string& kind = {}) {
+std::vector<json> outbox(client& c, const dirsync::e2e::daemon& d, const std::string& kind = {}) {
   auto r = admin_request(c, d.admin_key(), "GET", "/outbox?limit=1000");
   REQUIRE(r.status == 200);
   std::vector<json> out;
@@ -42,7 +35,7 @@ std::vector<json> outbox(client& c, const daemon& d, const std::string& kind = {
 }
 
 // The text of a delivered .eml, quoted-printable decoded.
-std::string eml_text(const daemon& d, const std::string& id) {
+std::string eml_text(const dirsync::e2e::daemon& d, const std::string& id) {
   std::ifstream in{d.data_dir() + "/mail/" + id + ".eml", std::ios::binary};
   REQUIRE(in.good());
   std::string raw{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
@@ -101,31 +94,31 @@ TEST_CASE("D6 D8 token warnings to Owners at 15, 7 and 1 days and at expiry, eac
     }
     return s;
   };
-  advance(*c, d, 74 * day);
+  advance_clock(*c, d, 74 * day);
   CHECK(subjects().empty());
-  advance(*c, d, day + 60);
+  advance_clock(*c, d, day + 60);
   REQUIRE(subjects().size() == 1);
   CHECK(subjects()[0] == "Action required: the token of directory \"Okta prod\" expires in 15 days");
-  advance(*c, d, 0);
-  advance(*c, d, 3600);
+  advance_clock(*c, d, 0);
+  advance_clock(*c, d, 3600);
   CHECK(subjects().size() == 1);
-  advance(*c, d, 8 * day);
+  advance_clock(*c, d, 8 * day);
   REQUIRE(subjects().size() == 2);
   CHECK(subjects()[1].find("expires in 7 days") != std::string::npos);
-  advance(*c, d, 6 * day);
+  advance_clock(*c, d, 6 * day);
   REQUIRE(subjects().size() == 3);
   CHECK(subjects()[2].find("expires in 1 day") != std::string::npos);
   auto scim = d.connect();
   scim->set_token(dir.token);
   CHECK(scim->get("/scim/v2/Users").status == 200);
-  advance(*c, d, day);
+  advance_clock(*c, d, day);
   REQUIRE(subjects().size() == 4);
   CHECK(subjects()[3] == "Action required: the token of directory \"Okta prod\" has expired");
   auto expired = scim->get("/scim/v2/Users");
   CHECK(expired.status == 401);
   auto view = admin_request(*c, d.admin_key(), "GET", "/directories/" + dir.id).json_body();
   CHECK(view["status"] == "token_expired");
-  advance(*c, d, 30 * day);
+  advance_clock(*c, d, 30 * day);
   CHECK(subjects().size() == 4);
   // The message itself carries the non-editable header (E4) and the way out.
   auto text = eml_text(d, outbox(*c, d, "token_warning")[3]["id"]);
@@ -139,13 +132,13 @@ TEST_CASE("D7 D8 no warning of the old token after a regeneration", "[e2e][time]
   daemon d{{"--clock.test", "true"}};
   auto c = d.connect();
   auto dir = d.create_directory("okta", "Rotated");
-  advance(*c, d, 76 * day);
+  advance_clock(*c, d, 76 * day);
   REQUIRE(outbox(*c, d, "token_warning").size() == 1);
   REQUIRE(admin_request(*c, d.admin_key(), "POST", "/directories/" + dir.id + "/token").status == 200);
-  advance(*c, d, 15 * day);
+  advance_clock(*c, d, 15 * day);
   CHECK(outbox(*c, d, "token_warning").size() == 1);
   // The new token warns on its own schedule: 75 days after its issue.
-  advance(*c, d, 60 * day);
+  advance_clock(*c, d, 60 * day);
   auto all = outbox(*c, d, "token_warning");
   REQUIRE(all.size() == 2);
   CHECK(all[1]["subject"].get<std::string>().find("15 days") != std::string::npos);
@@ -158,15 +151,15 @@ TEST_CASE("U9 the Trash is purged at day 7; a restore at day 6 cancels it", "[e2
   auto a = create_user(*f.c, "restored@example.com");
   auto b = create_user(*f.c, "purged@example.com");
   REQUIRE(f.c->del("/scim/v2/Users/" + a).status == 204);
-  advance(*c, f.d, day);
+  advance_clock(*c, f.d, day);
   REQUIRE(f.c->del("/scim/v2/Users/" + b).status == 204);
-  advance(*c, f.d, 5 * day);
+  advance_clock(*c, f.d, 5 * day);
   // Day 6 for a: Okta provisions it again, so it leaves the Trash.
   CHECK(create_user(*f.c, "restored@example.com") == a);
-  advance(*c, f.d, day + 3600);
+  advance_clock(*c, f.d, day + 3600);
   CHECK(admin_request(*c, key, "GET", "/users/" + a).status == 200);
   CHECK(admin_request(*c, key, "GET", "/trash/" + b).status == 200);
-  advance(*c, f.d, day);
+  advance_clock(*c, f.d, day);
   CHECK(admin_request(*c, key, "GET", "/trash/" + b).status == 404);
   CHECK(admin_request(*c, key, "GET", "/users/" + b).status == 404);
   CHECK(f.c->get("/scim/v2/Users/" + b).status == 404);
@@ -189,7 +182,7 @@ TEST_CASE("O3 a deadline that passed while the process was down runs once at the
   d.add_args({"--clock.start_offset", "8d"});
   d.start();
   auto c2 = d.connect();
-  advance(*c2, d, 0);
+  advance_clock(*c2, d, 0);
   CHECK(admin_request(*c2, d.admin_key(), "GET", "/trash/" + id).status == 404);
   auto count = [&] {
     return admin_request(*c2, d.admin_key(), "GET", "/actions?action=user.purge").json_body()["actions"].size();
@@ -198,7 +191,7 @@ TEST_CASE("O3 a deadline that passed while the process was down runs once at the
   d.kill_hard();
   d.start();
   c2 = d.connect();
-  advance(*c2, d, 0);
+  advance_clock(*c2, d, 0);
   CHECK(count() == 1);
 }
 
@@ -218,7 +211,7 @@ TEST_CASE("E1-E6 an enrollment cycle: send, reminders on days 2 and 10, new link
   auto id = create_user(*f.c, "eve@example.com", user_body_with_email("eve@example.com"));
   // Not eligible: no valid email.
   create_user(*f.c, "noemail@example.com", {{"emails", json::array({{{"value", "not an address"}}})}});
-  advance(*c, f.d, 0);
+  advance_clock(*c, f.d, 0);
   auto sent = outbox(*c, f.d, "enrollment");
   REQUIRE(sent.size() == 1);
   CHECK(sent[0]["to"] == "eve@example.com");
@@ -239,19 +232,19 @@ TEST_CASE("E1-E6 an enrollment cycle: send, reminders on days 2 and 10, new link
             .status
           == 200);
 
-  advance(*c, f.d, 2 * day);
+  advance_clock(*c, f.d, 2 * day);
   auto reminders = outbox(*c, f.d, "enrollment_reminder");
   REQUIRE(reminders.size() == 1);
   CHECK(reminders[0]["subject"] == "Reminder: Welcome to 2FA");
   CHECK(link_secret(eml_text(f.d, reminders[0]["id"])) == link1);
-  advance(*c, f.d, 7 * day);
+  advance_clock(*c, f.d, 7 * day);
   CHECK(outbox(*c, f.d, "enrollment_reminder").size() == 1);
-  advance(*c, f.d, day);
+  advance_clock(*c, f.d, day);
   REQUIRE(outbox(*c, f.d, "enrollment_reminder").size() == 2);
-  advance(*c, f.d, 19 * day);
+  advance_clock(*c, f.d, 19 * day);
   CHECK(outbox(*c, f.d, "enrollment").size() == 1);
   // Day 30: the link expires and a new cycle starts with a new link.
-  advance(*c, f.d, day);
+  advance_clock(*c, f.d, day);
   sent = outbox(*c, f.d, "enrollment");
   REQUIRE(sent.size() == 2);
   auto link2 = link_secret(eml_text(f.d, sent[1]["id"]));
@@ -261,14 +254,14 @@ TEST_CASE("E1-E6 an enrollment cycle: send, reminders on days 2 and 10, new link
   CHECK(old.header("content-type").find("text/html") != std::string::npos);
   // E5: resend = the same link to the same address.
   REQUIRE(admin_request(*c, key, "POST", "/enrollments/" + id + "/resend").status == 200);
-  advance(*c, f.d, 0);
+  advance_clock(*c, f.d, 0);
   auto resent = outbox(*c, f.d, "enrollment_resend");
   REQUIRE(resent.size() == 1);
   CHECK(resent[0]["to"] == "eve@example.com");
   CHECK(link_secret(eml_text(f.d, resent[0]["id"])) == link2);
 
   // Day 31: the user opens the page and enrolls a TOTP app (E6).
-  auto now = advance(*c, f.d, day)["now"].get<std::string>();
+  auto now = advance_clock(*c, f.d, day)["now"].get<std::string>();
   auto page = c->request("GET", "/enroll/" + link2);
   REQUIRE(page.status == 200);
   std::smatch m;
@@ -287,7 +280,7 @@ TEST_CASE("E1-E6 an enrollment cycle: send, reminders on days 2 and 10, new link
   CHECK(c->request("GET", "/enroll/" + link2).status == 410);
   CHECK(admin_request(*c, key, "GET", "/enrollments").json_body()["enrollments"].empty());
   auto before = outbox(*c, f.d).size();
-  advance(*c, f.d, 12 * day);
+  advance_clock(*c, f.d, 12 * day);
   CHECK(outbox(*c, f.d).size() == before);
 
   // P1: the enrolled user authenticates with a fresh code, once.
@@ -299,7 +292,7 @@ TEST_CASE("E1-E6 an enrollment cycle: send, reminders on days 2 and 10, new link
   REQUIRE(pre.status == 200);
   CHECK(pre.json_body()["result"] == "auth");
   CHECK(pre.json_body()["devices"].size() == 1);
-  now = advance(*c, f.d, 60)["now"].get<std::string>();
+  now = advance_clock(*c, f.d, 60)["now"].get<std::string>();
   code = current_code(secret32, now);
   json attempt{{"username", "eve@example.com"}, {"passcode", code}};
   auto ok = c->request("POST", "/auth/v1/auth", attempt.dump(), {{"Content-Type", "application/json"}}, app_key);
@@ -321,7 +314,7 @@ TEST_CASE("E3 E5 an enrollment stops when the user is disabled; a deleted one ki
   REQUIRE(admin_request(*c, key, "PATCH", "/directories/" + f.dir.id, {{"enrollment_emails", true}}).status == 200);
   auto a = create_user(*f.c, "a@example.com", user_body_with_email("a@example.com"));
   auto b = create_user(*f.c, "b@example.com", user_body_with_email("b@example.com"));
-  advance(*c, f.d, 0);
+  advance_clock(*c, f.d, 0);
   auto sent = outbox(*c, f.d, "enrollment");
   REQUIRE(sent.size() == 2);
   std::map<std::string, std::string> link;
@@ -331,7 +324,7 @@ TEST_CASE("E3 E5 an enrollment stops when the user is disabled; a deleted one ki
   CHECK(c->request("GET", "/enroll/" + link[a]).status == 410);
   REQUIRE(admin_request(*c, key, "DELETE", "/enrollments/" + b).status == 204);
   CHECK(c->request("GET", "/enroll/" + link[b]).status == 410);
-  advance(*c, f.d, 3 * day);
+  advance_clock(*c, f.d, 3 * day);
   CHECK(outbox(*c, f.d, "enrollment_reminder").empty());
   CHECK(admin_request(*c, key, "GET", "/enrollments").json_body()["enrollments"].empty());
   // E5: after a deletion the next push starts a new enrollment.
@@ -339,7 +332,7 @@ TEST_CASE("E3 E5 an enrollment stops when the user is disabled; a deleted one ki
                      patch_body(json::array({{{"op", "replace"}, {"path", "title"}, {"value", "y"}}})))
             .status
           == 200);
-  advance(*c, f.d, 0);
+  advance_clock(*c, f.d, 0);
   CHECK(outbox(*c, f.d, "enrollment").size() == 3);
 }
 
