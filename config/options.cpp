@@ -276,7 +276,7 @@ std::vector<option> build_options() {
       "Folder receiving .eml files when mail.smtp_url is empty.")
     .check = not_empty;
   limit(add(t, "mail", "max_attempts", kind::integer, &settings::mail,
-            &mail_settings::max_attempts, "Delivery attempts before a mail is dropped."),
+            &mail_settings::max_attempts, "Delivery attempts before a mail becomes a dead letter (state dead, listed by GET /admin/v1/outbox?state=dead)."),
         1, 100);
   limit(add(t, "mail", "retry_base", kind::duration, &settings::mail,
             &mail_settings::retry_base, "First retry delay; doubles per attempt."),
@@ -284,7 +284,7 @@ std::vector<option> build_options() {
   // [timers]
   limit(add(t, "timers", "granularity", kind::duration, &settings::timers,
             &timer_settings::granularity,
-            "How coarsely durable deadlines are armed."),
+            "How often the timer actor and the mailer look for what fell due (Trash purge, token warnings, enrollment steps, mail retries); deadlines are stored, so a longer period only delays them."),
         ms(100ms), ms(1h));
   // [clock]
   add(t, "clock", "test", kind::boolean, &settings::clock, &clock_settings::test,

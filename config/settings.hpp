@@ -157,7 +157,7 @@ struct mail_settings {
   std::string from = "dirsync@localhost";
   /// Folder for .eml files when no SMTP URL is set.
   std::string folder = "data/mail";
-  /// Delivery attempts before a mail is dropped.
+  /// Delivery attempts before a mail becomes a dead letter.
   int max_attempts = 8;
   /// First retry delay (doubles per attempt).
   std::chrono::milliseconds retry_base = std::chrono::seconds{30};
