@@ -161,3 +161,28 @@ TEST_CASE("a failing migration leaves the version unchanged", "[persistence]") {
   CHECK(schema_version(c) == 0);
   CHECK_FALSE(table_exists(c, "directories"));
 }
+
+TEST_CASE("v4 fills each existing user's admin attributes from what it was pushed (D3)", "[persistence]") {
+  migration_dir tmp;
+  connection c{tmp.db(), false};
+  REQUIRE(c.ok());
+  REQUIRE(migrate(c, 3) == "");
+  REQUIRE(c.exec(R"(INSERT INTO users(id, directory_id, user_name, created, last_modified, resource) VALUES
+    ('u1', 'd1', 'ada', 't', 't', '{"emails":[{"value":"home@x.org"},{"value":"work@x.org","primary":true}],
+      "name":{"givenName":"Ada","familyName":"Lovelace"},"displayName":"Countess"}'),
+    ('u2', NULL, 'bob', 't', 't', '{"userName":"bob"}'))")
+          == SQLITE_OK);
+  REQUIRE(migrate(c) == "");
+  auto st = c.prepare("SELECT attributes FROM users ORDER BY id");
+  REQUIRE(st->step());
+  auto ada = nlohmann::json::parse(st->text(0));
+  CHECK(ada["email"] == "work@x.org");
+  CHECK(ada["first_name"] == "Ada");
+  CHECK(ada["last_name"] == "Lovelace");
+  CHECK(ada["display_name"] == "Countess");
+  REQUIRE(st->step());
+  auto bob = nlohmann::json::parse(st->text(0));
+  CHECK(bob["email"] == "");
+  CHECK(count_rows(c, "outbox") == 0);
+  CHECK(count_rows(c, "enrollments") == 0);
+}
