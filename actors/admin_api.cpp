@@ -35,25 +35,18 @@ void list_actions(const context_ptr& ctx, admin_call& call, admin::promise rp, a
   q.before = cursor;
   q.limit = limit + 1;
   admin::run_read(ctx, self, rp, [q, limit](persistence::reader& db) {
-    auto rows = db.actions(q);
-    bool more = static_cast<std::int64_t>(rows.size()) > limit;
-    if (more)
-      rows.resize(static_cast<std::size_t>(limit));
-    auto list = nlohmann::json::array();
-    for (const auto& a : rows) {
+    return admin::page_reply("actions", db.actions(q), limit, [&](const auto& a) {
       auto details = nlohmann::json::parse(a.details, nullptr, false);
       if (details.is_discarded())
         details = nlohmann::json::object();
-      list.push_back({{"seq", a.seq},
-                      {"at", a.at},
-                      {"actor", {{"kind", a.actor_kind}, {"id", a.actor_id}}},
-                      {"action", a.action},
-                      {"object", {{"kind", a.object_kind}, {"id", a.object_id}}},
-                      {"details", std::move(details)},
-                      {"result", a.result}});
-    }
-    return admin_reply{200, nlohmann::json{{"actions", std::move(list)},
-                                           {"next_cursor", admin::next_cursor(more, rows.empty() ? 0 : rows.back().seq)}}};
+      return nlohmann::json{{"seq", a.seq},
+                            {"at", a.at},
+                            {"actor", {{"kind", a.actor_kind}, {"id", a.actor_id}}},
+                            {"action", a.action},
+                            {"object", {{"kind", a.object_kind}, {"id", a.object_id}}},
+                            {"details", std::move(details)},
+                            {"result", a.result}};
+    });
   });
 }
 

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <caf/all.hpp>
 
@@ -38,6 +39,19 @@ bool page_params(const admin_call& call, std::int64_t fallback, std::int64_t max
                  std::int64_t& cursor, admin_reply& bad);
 /// The cursor value for the next page, or null when `more` is false.
 nlohmann::json next_cursor(bool more, std::int64_t last);
+/// One page `{name: [render(row)...], "next_cursor"}` from `rows` fetched with
+/// `limit + 1` (the extra row only says that there is more); rows have `seq`.
+template <class Row, class Render>
+admin_reply page_reply(const char* name, std::vector<Row> rows, std::int64_t limit, Render render) {
+  bool more = static_cast<std::int64_t>(rows.size()) > limit;
+  if (more)
+    rows.resize(static_cast<std::size_t>(limit));
+  auto list = nlohmann::json::array();
+  for (const auto& r : rows)
+    list.push_back(render(r));
+  return admin_reply{200, nlohmann::json{{name, std::move(list)},
+                                         {"next_cursor", next_cursor(more, rows.empty() ? 0 : rows.back().seq)}}};
+}
 /// RFC 3339 `at` plus `days`; `at` unchanged when it cannot be parsed.
 std::string add_days(const std::string& at, int days);
 /// G5, U7, U9: the status that decides authentication (active, bypass or

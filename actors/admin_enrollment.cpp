@@ -33,17 +33,10 @@ void enrollments(const context_ptr& ctx, const persistence::admin_row& who, admi
     if (!page_params(call, 100, 1000, limit, cursor, bad))
       return reply(rp, bad);
     return run_read(ctx, self, rp, [limit, cursor](persistence::reader& db) {
-      auto rows = db.lifecycle().enrollments(cursor, limit + 1);
-      bool more = static_cast<std::int64_t>(rows.size()) > limit;
-      if (more)
-        rows.resize(static_cast<std::size_t>(limit));
-      auto list = nlohmann::json::array();
-      for (const auto& e : rows) {
+      return page_reply("enrollments", db.lifecycle().enrollments(cursor, limit + 1), limit, [&](const auto& e) {
         auto u = db.admin_user_by_id(e.user_id);
-        list.push_back(enrollment_json(e, u ? u->user.user_name : ""));
-      }
-      return admin_reply{200, nlohmann::json{{"enrollments", std::move(list)},
-                                             {"next_cursor", next_cursor(more, rows.empty() ? 0 : rows.back().seq)}}};
+        return enrollment_json(e, u ? u->user.user_name : "");
+      });
     });
   }
   auto env = environment_of(ctx);
@@ -147,15 +140,8 @@ void outbox(const context_ptr& ctx, const persistence::admin_row& who, admin_cal
       return reply(rp, bad);
     auto state = query_value(call, "state").value_or("");
     return run_read(ctx, self, rp, [limit, cursor, state](persistence::reader& db) {
-      auto rows = db.lifecycle().outbox_page(state, cursor, limit + 1);
-      bool more = static_cast<std::int64_t>(rows.size()) > limit;
-      if (more)
-        rows.resize(static_cast<std::size_t>(limit));
-      auto list = nlohmann::json::array();
-      for (const auto& m : rows)
-        list.push_back(outbox_json(m));
-      return admin_reply{200, nlohmann::json{{"mails", std::move(list)},
-                                             {"next_cursor", next_cursor(more, rows.empty() ? 0 : rows.back().seq)}}};
+      return page_reply("mails", db.lifecycle().outbox_page(state, cursor, limit + 1), limit,
+                        [](const auto& m) { return outbox_json(m); });
     });
   }
   if (n == 3 && call.path[2] == "retry" && call.method == "POST") {

@@ -160,15 +160,7 @@ void handle_groups(const context_ptr& ctx, const persistence::admin_row& who, ad
     if (!page_params(call, 100, 1000, limit, cursor, bad))
       return reply(rp, bad);
     return run_read(ctx, self, rp, [limit, cursor](persistence::reader& db) {
-      auto rows = db.admin_groups(cursor, limit + 1);
-      bool more = static_cast<std::int64_t>(rows.size()) > limit;
-      if (more)
-        rows.resize(static_cast<std::size_t>(limit));
-      auto list = nlohmann::json::array();
-      for (const auto& a : rows)
-        list.push_back(group_json(a));
-      return admin_reply{200, nlohmann::json{{"groups", std::move(list)},
-                                             {"next_cursor", next_cursor(more, rows.empty() ? 0 : rows.back().seq)}}};
+      return page_reply("groups", db.admin_groups(cursor, limit + 1), limit, [](const auto& a) { return group_json(a); });
     });
   }
   if (n == 1 && m == "POST")

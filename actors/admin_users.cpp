@@ -205,15 +205,7 @@ void list_users(const context_ptr& ctx, admin_call& call, promise rp, self_ptr s
     return reply(rp, bad);
   persistence::user_query q{query_value(call, "q").value_or(""), trash, cursor, limit + 1};
   run_read(ctx, self, rp, [q, limit, trash](persistence::reader& db) {
-    auto rows = db.admin_users(q);
-    bool more = static_cast<std::int64_t>(rows.size()) > limit;
-    if (more)
-      rows.resize(static_cast<std::size_t>(limit));
-    auto list = nlohmann::json::array();
-    for (const auto& a : rows)
-      list.push_back(user_json(a));
-    return admin_reply{200, nlohmann::json{{trash ? "trash" : "users", std::move(list)},
-                                           {"next_cursor", next_cursor(more, rows.empty() ? 0 : rows.back().seq)}}};
+    return page_reply(trash ? "trash" : "users", db.admin_users(q), limit, [](const auto& a) { return user_json(a); });
   });
 }
 

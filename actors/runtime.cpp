@@ -12,6 +12,22 @@ namespace dirsync::actors {
 
 namespace {
 
+// An admin or portal call: the registry's answer, or 500 when it fails.
+template <class Call>
+void forward_admin(caf::event_based_actor* self, const registry_actor& registry, std::chrono::milliseconds timeout,
+                   std::atomic<std::size_t>* pending, Call call, admin_done done) {
+  self->request(registry, timeout, std::move(call))
+    .then(
+      [done, pending](admin_reply& r) {
+        --*pending;
+        done(std::move(r));
+      },
+      [done, pending](caf::error&) {
+        --*pending;
+        done(admin_reply{500, nlohmann::json{{"error", "internal error"}, {"status", 500}}});
+      });
+}
+
 // The bridge turns a call from a non-actor thread into a request with a
 // timeout, so every call ends in exactly one callback: the reply, or an
 // error reply when the actor died, dropped the call or took too long.
@@ -48,30 +64,8 @@ caf::behavior bridge_behavior(caf::event_based_actor* self, registry_actor regis
                                                                     : "internal error"));
           });
     },
-    [=](portal_call& call, admin_done& done) {
-      self->request(registry, timeout, std::move(call))
-        .then(
-          [done, pending](admin_reply& r) {
-            --*pending;
-            done(std::move(r));
-          },
-          [done, pending](caf::error&) {
-            --*pending;
-            done(admin_reply{500, nlohmann::json{{"error", "internal error"}, {"status", 500}}});
-          });
-    },
-    [=](admin_call& call, admin_done& done) {
-      self->request(registry, timeout, std::move(call))
-        .then(
-          [done, pending](admin_reply& r) {
-            --*pending;
-            done(std::move(r));
-          },
-          [done, pending](caf::error&) {
-            --*pending;
-            done(admin_reply{500, nlohmann::json{{"error", "internal error"}, {"status", 500}}});
-          });
-    },
+    [=](portal_call& call, admin_done& done) { forward_admin(self, registry, timeout, pending, std::move(call), done); },
+    [=](admin_call& call, admin_done& done) { forward_admin(self, registry, timeout, pending, std::move(call), done); },
   };
 }
 

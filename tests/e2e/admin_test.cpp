@@ -26,16 +26,6 @@ std::string make_admin(client& c, const std::string& owner_key, const std::strin
   return r.json_body().at("key").get<std::string>();
 }
 
-// Seconds since the epoch of an RFC 3339 UTC time (milliseconds dropped).
-std::time_t epoch(const std::string& at) {
-  std::tm tm{};
-  REQUIRE(std::sscanf(at.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                      &tm.tm_min, &tm.tm_sec) == 6);
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return timegm(&tm);
-}
-
 json managed_user(const std::string& name) {
   return {{"emails", json::array({{{"value", name}, {"primary", true}}})},
           {"name", {{"givenName", "Ada"}, {"familyName", "Lovelace"}}}};
@@ -215,7 +205,7 @@ TEST_CASE("U9 U10 SCIM DELETE puts a user in the Trash: not billed, deletion dat
   CHECK(t[0]["trash_reason"] == "deleted");
   REQUIRE(t[0]["trashed_at"].is_string());
   REQUIRE(t[0]["deletion_date"].is_string());
-  CHECK(epoch(t[0]["deletion_date"].get<std::string>()) - epoch(t[0]["trashed_at"].get<std::string>()) == 7 * 24 * 3600);
+  CHECK(epoch_seconds(t[0]["deletion_date"].get<std::string>()) - epoch_seconds(t[0]["trashed_at"].get<std::string>()) == 7 * 24 * 3600);
   // Read-only while in the Trash.
   CHECK(call(*c, key, "PATCH", "/users/" + gone, {{"status", "bypass"}}).status == 409);
 

@@ -3,6 +3,8 @@
 #include "e2e/harness.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <cctype>
 
 #include <boost/asio/connect.hpp>
@@ -221,6 +223,15 @@ response admin_request(client& c, const std::string& key, const std::string& met
                        const json& body) {
   return c.request(method, "/admin/v1" + path, body.is_null() ? std::string{} : body.dump(),
                    {{"Content-Type", "application/json"}}, key);
+}
+
+std::int64_t epoch_seconds(const std::string& at) {
+  std::tm tm{};
+  REQUIRE(std::sscanf(at.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                      &tm.tm_min, &tm.tm_sec) == 6);
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return timegm(&tm);
 }
 
 json advance_clock(client& c, const daemon& d, long seconds) {

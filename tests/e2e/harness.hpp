@@ -145,6 +145,8 @@ struct fixture {
 /// An admin API call (`/admin/v1` + path) with `key`; a null body sends none.
 response admin_request(client& c, const std::string& key, const std::string& method, const std::string& path,
                        const json& body = nullptr);
+/// Seconds since the epoch of an RFC 3339 UTC time (milliseconds dropped).
+std::int64_t epoch_seconds(const std::string& at);
 /// Moves the test clock of `d` (started with --clock.test true) forward and
 /// waits until what became due ran (REQUIREs 200); returns {"now", ...}.
 json advance_clock(client& c, const daemon& d, long seconds);

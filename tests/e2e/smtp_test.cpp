@@ -40,6 +40,17 @@ std::vector<std::string> smtp_flags(std::uint16_t port) {
           "2s", "--mail.timeout", "5s"};
 }
 
+// A directory sending enrollment emails, pushing through the relay at `port`.
+struct enrolling_fixture : fixture {
+  explicit enrolling_fixture(std::uint16_t port) : fixture{"okta", smtp_flags(port)} {
+    admin = d.connect();
+    REQUIRE(admin_request(*admin, d.admin_key(), "PATCH", "/directories/" + dir.id, {{"enrollment_emails", true}})
+              .status
+            == 200);
+  }
+  std::unique_ptr<client> admin;
+};
+
 json enrollee(const std::string& email) {
   return {{"emails", json::array({{{"value", email}, {"primary", true}}})},
           {"name", {{"givenName", "Sam"}, {"familyName", "Smtp"}}}};
@@ -51,11 +62,8 @@ TEST_CASE("E7 SMTP: retried with backoff while the relay is down, delivered inta
           "[e2e][smtp]") {
   sink::temp_dir tmp;
   auto port = dead_port(tmp);
-  fixture f{"okta", smtp_flags(port)};
-  auto c = f.d.connect();
-  REQUIRE(admin_request(*c, f.d.admin_key(), "PATCH", "/directories/" + f.dir.id, {{"enrollment_emails", true}})
-            .status
-          == 200);
+  enrolling_fixture f{port};
+  auto& c = f.admin;
   create_user(*f.c, "sam@example.com", enrollee("sam@example.com"));
   advance_clock(*c, f.d, 0);
   auto m = mail_of(*c, f.d, "enrollment");
@@ -92,11 +100,8 @@ TEST_CASE("E7 SMTP: retried with backoff while the relay is down, delivered inta
 TEST_CASE("E7 a message the relay refuses (5xx) is a dead letter for admins to see and retry", "[e2e][smtp]") {
   sink::temp_dir tmp;
   sink::smtp_sink relay{tmp.path / "relay", {"--fail", "RCPT:550:1"}};
-  fixture f{"okta", smtp_flags(relay.port())};
-  auto c = f.d.connect();
-  REQUIRE(admin_request(*c, f.d.admin_key(), "PATCH", "/directories/" + f.dir.id, {{"enrollment_emails", true}})
-            .status
-          == 200);
+  enrolling_fixture f{relay.port()};
+  auto& c = f.admin;
   create_user(*f.c, "refused@example.com", enrollee("refused@example.com"));
   advance_clock(*c, f.d, 0);
   auto m = mail_of(*c, f.d, "enrollment");
@@ -115,11 +120,8 @@ TEST_CASE("E7 a message the relay refuses (5xx) is a dead letter for admins to s
 TEST_CASE("E7 a crash in the middle of an SMTP send leaves the mail 'unknown', not sent again", "[e2e][smtp]") {
   sink::temp_dir tmp;
   sink::smtp_sink relay{tmp.path / "relay", {"--stall"}};
-  fixture f{"okta", smtp_flags(relay.port())};
-  auto c = f.d.connect();
-  REQUIRE(admin_request(*c, f.d.admin_key(), "PATCH", "/directories/" + f.dir.id, {{"enrollment_emails", true}})
-            .status
-          == 200);
+  enrolling_fixture f{relay.port()};
+  auto& c = f.admin;
   create_user(*f.c, "crash@example.com", enrollee("crash@example.com"));
   // The mailer's own poll claims the mail and blocks on the silent relay.
   json m;

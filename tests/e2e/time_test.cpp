@@ -59,19 +59,10 @@ std::string link_secret(const std::string& text) {
   return m[1];
 }
 
-std::int64_t unix_of(const std::string& at) {
-  std::tm tm{};
-  REQUIRE(std::sscanf(at.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                      &tm.tm_min, &tm.tm_sec) == 6);
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return timegm(&tm);
-}
-
 std::string current_code(const std::string& secret32, const std::string& server_now) {
   auto key = totp::base32_decode(secret32);
   REQUIRE(key);
-  return totp::hotp(*key, static_cast<std::uint64_t>(totp::step_of(unix_of(server_now))));
+  return totp::hotp(*key, static_cast<std::uint64_t>(totp::step_of(epoch_seconds(server_now))));
 }
 
 json user_body_with_email(const std::string& name) {
