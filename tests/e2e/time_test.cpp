@@ -352,6 +352,10 @@ TEST_CASE("P1 preauth: unknown, disabled, disabled group, Trash, bypass, enroll;
   CHECK(preauth("p@example.com", app).json_body() == json{{"result", "deny"}, {"reason", "disabled"}});
   REQUIRE(f.c->del("/scim/v2/Users/" + id).status == 204);
   CHECK(preauth("p@example.com", app).json_body() == json{{"result", "deny"}, {"reason", "in_trash"}});
-  // An admin key is not an application key.
+  // An admin key is not an application key, and an application key opens
+  // neither the admin API nor SCIM.
   CHECK(preauth("p@example.com", key).status == 401);
+  CHECK(admin_request(*c, app, "GET", "/users").status == 401);
+  CHECK(c->request("GET", "/scim/v2/Users", {}, {}, app).status == 401);
+  CHECK(preauth("p@example.com", f.dir.token).status == 401);
 }
