@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <unordered_set>
 
 namespace dirsync::scim {
 
@@ -198,6 +199,7 @@ expected<std::optional<std::vector<member_ref>>> parse_members(const json& v) {
   if (!v.is_array() && !v.is_object())
     return bad_value("members", "must be an array");
   std::vector<member_ref> out;
+  std::unordered_set<std::string> seen; // a group push may carry tens of thousands
   auto add_one = [&](const json& m) -> expected<unit> {
     if (!m.is_object())
       return bad_value("members", "must contain objects");
@@ -212,8 +214,7 @@ expected<std::optional<std::vector<member_ref>>> parse_members(const json& v) {
     auto t = m.find("type");
     if (t != m.end() && t->is_string())
       ref.type = t->get<std::string>();
-    auto same = [&](const member_ref& r) { return r.value == ref.value; };
-    if (std::none_of(out.begin(), out.end(), same))
+    if (seen.insert(ref.value).second)
       out.push_back(std::move(ref));
     return unit{};
   };
@@ -304,6 +305,8 @@ expected<json> coerce_value(const attribute& attr, const json& v, std::string_vi
     return coerce_element(attr, v, name);
   if (!v.is_array())
     return bad_value(name, "must be an array");
+  if (v.size() > max_multi_values)
+    return bad_value(name, "may have at most " + std::to_string(max_multi_values) + " values");
   json out = json::array();
   int primaries = 0;
   for (const auto& e : v) {

@@ -219,3 +219,31 @@ TEST_CASE("render adds id, meta and members; never a password", "[resource]") {
   auto empty = std::vector<member_ref>{};
   CHECK_FALSE(render(resource_kind::group, json::object(), meta, &empty).contains("members"));
 }
+
+TEST_CASE("multi-valued attributes hold at most max_multi_values values; members any number", "[resource]") {
+  // A 1 MiB body of tiny emails used to keep an actor busy for minutes
+  // (values are de-duplicated and PATCH-merged pairwise).
+  json emails = json::array();
+  for (std::size_t i = 0; i < max_multi_values; ++i)
+    emails.push_back({{"value", "e" + std::to_string(i) + "@x"}});
+  auto body = json{{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:User"}}, {"userName", "many@x"}};
+  body["emails"] = emails;
+  CHECK(normalize_ok(resource_kind::user, body)["emails"].size() == max_multi_values);
+  body["emails"].push_back({{"value", "one-too-many@x"}});
+  auto e = normalize_error(resource_kind::user, body);
+  CHECK(e.code == error_code::invalid_value);
+  CHECK(e.detail.find("emails") != std::string::npos);
+
+  // Group members are rows: 60,000 (with duplicates collapsed, order kept) are fine.
+  json members = json::array();
+  for (int i = 0; i < 60000; ++i)
+    members.push_back({{"value", "m" + std::to_string(i % 50000)}});
+  auto g = normalize_resource(resource_kind::group,
+                              json{{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:Group"}},
+                                   {"displayName", "big"}, {"members", members}});
+  REQUIRE(g);
+  REQUIRE(g->members);
+  REQUIRE(g->members->size() == 50000);
+  CHECK(g->members->front().value == "m0");
+  CHECK(g->members->back().value == "m49999");
+}
