@@ -126,11 +126,17 @@ expected<json> canonicalize(resource_kind kind, const json& body,
     auto c = coerce_value(a, v, shown);
     if (!c)
       return c.err();
-    json& target = ext ? out[ext->id] : out;
-    if (c->is_null())
-      target.erase(a.name);
-    else
-      target[a.name] = std::move(c.value());
+    if (c->is_null()) {
+      // Unassigned. The extension's object may not exist yet: never create it
+      // as null (erase on a null JSON value throws).
+      auto target = ext ? out.find(ext->id) : out.end();
+      if (!ext)
+        out.erase(a.name);
+      else if (target != out.end() && target->is_object())
+        target->erase(a.name);
+      return unit{};
+    }
+    (ext ? out[ext->id] : out)[a.name] = std::move(c.value());
     return unit{};
   };
   const schema& core = core_schema(kind);

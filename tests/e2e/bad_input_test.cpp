@@ -320,3 +320,24 @@ TEST_CASE("S6 slow and truncated requests are cut by the read timeout while othe
   CHECK(std::chrono::steady_clock::now() - begin < 5s);
   check_still_serving(f.d, *f.c, before);
 }
+
+TEST_CASE("S6 null or empty enterprise attributes are unassigned: never a 500, the directory keeps working",
+          "[e2e][badinput]") {
+  // Found by fuzz_resource: they threw inside the directory actor (500, actor restarted).
+  fixture f{"entra"};
+  auto& c = *f.c;
+  auto body = user_body("nulls@example.com");
+  body["schemas"].push_back(enterprise_urn);
+  body[enterprise_urn] = {{"department", nullptr}, {"manager", json::object()}};
+  auto r = c.post("/scim/v2/Users", body);
+  INFO(r.body);
+  REQUIRE(r.status == 201);
+  CHECK_FALSE(r.json_body().contains(enterprise_urn));
+  auto id = r.json_body()["id"].get<std::string>();
+  body[enterprise_urn] = {{"manager", {{"value", nullptr}}}, {"costCenter", "42"}};
+  auto put = c.put("/scim/v2/Users/" + id, body);
+  INFO(put.body);
+  CHECK(put.status == 200);
+  CHECK(put.json_body()[enterprise_urn] == json{{"costCenter", "42"}});
+  CHECK(c.get("/scim/v2/Users/" + id).status == 200);
+}

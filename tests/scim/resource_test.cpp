@@ -247,3 +247,20 @@ TEST_CASE("multi-valued attributes hold at most max_multi_values values; members
   CHECK(g->members->front().value == "m0");
   CHECK(g->members->back().value == "m49999");
 }
+
+TEST_CASE("normalize: an extension attribute that is null or empty is unassigned, not an exception", "[resource]") {
+  // Found by fuzz_resource: the extension's object was created as null and
+  // erase() on it threw, which stopped the directory actor and answered 500.
+  for (const char* ext_value : {R"({"department": null})", R"({"manager": {}})", R"({"manager": {"val?ue": "m"}})",
+                                R"({"manager": {"value": null}, "costCenter": null})"}) {
+    INFO(ext_value);
+    auto body = parse(R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "n@x"})");
+    body[ent] = parse(ext_value);
+    auto stored = normalize_ok(resource_kind::user, body);
+    CHECK_FALSE(stored.contains(ent));
+    CHECK(stored["schemas"] == json::array({"urn:ietf:params:scim:schemas:core:2.0:User"}));
+  }
+  auto body = parse(R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "n@x",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": null, "division": "W"}})");
+  CHECK(normalize_ok(resource_kind::user, body)[ent] == parse(R"({"division": "W"})"));
+}
