@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "crash.hpp"
 #include "mix.hpp"
 #include "scim.hpp"
 
@@ -30,6 +31,7 @@ struct options {
   int groups = 4;                // mix: groups per directory
   unsigned seed = 1;
   double setup_seconds = 600;
+  std::string journal;           // crashwrite/crashcheck: the journal file
 };
 
 int workload_create(const settings& s, const options&) {
@@ -266,8 +268,8 @@ int main(int argc, char** argv) {
   long long timeout_ms = 60000;
   std::string tokens_file;
   CLI::App app{"dirsync_loadgen: closed-loop SCIM load against dirsyncd on 127.0.0.1"};
-  app.add_option("workload", o.workload, "create | lookup | patch | group | mix")
-    ->check(CLI::IsMember({"create", "lookup", "patch", "group", "mix"}));
+  app.add_option("workload", o.workload, "create | lookup | patch | group | mix | crashwrite | crashcheck")
+    ->check(CLI::IsMember({"create", "lookup", "patch", "group", "mix", "crashwrite", "crashcheck"}));
   app.add_option("--port", port, "dirsyncd port on 127.0.0.1")->required()->check(CLI::Range(1, 65535));
   app.add_option("--token", s.tokens, "SCIM bearer token (repeat for several directories)");
   app.add_option("--tokens-file", tokens_file, "file with one SCIM bearer token per line");
@@ -282,6 +284,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.batch, "group: members per PATCH")->check(CLI::Range(1, 10000));
   app.add_option("--groups", o.groups, "mix: groups per directory")->check(CLI::Range(1, 1000));
   app.add_option("--seed", o.seed, "random seed");
+  app.add_option("--journal", o.journal, "crashwrite/crashcheck: journal of every request's outcome");
   CLI11_PARSE(app, argc, argv);
   s.port = static_cast<std::uint16_t>(port);
   s.timeout = std::chrono::milliseconds{timeout_ms};
@@ -317,5 +320,13 @@ int main(int argc, char** argv) {
     return workload_patch(s, o);
   if (o.workload == "group")
     return workload_group(s, o);
+  if ((o.workload == "crashwrite" || o.workload == "crashcheck") && o.journal.empty()) {
+    std::fprintf(stderr, "%s needs --journal FILE\n", o.workload.c_str());
+    return 2;
+  }
+  if (o.workload == "crashwrite")
+    return workload_crash_write(s, o.journal, o.seed);
+  if (o.workload == "crashcheck")
+    return workload_crash_check(s, o.journal);
   return workload_mix(s, o.users, o.groups, o.seed);
 }

@@ -3,7 +3,6 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <boost/url/parse_query.hpp>
 #include <boost/url/url_view.hpp>
 
 namespace dirsync::http {
@@ -68,10 +67,16 @@ std::string percent_decode(std::string_view s, bool plus_as_space) {
 }
 
 query_params parse_query_string(std::string_view query) {
-  if (!boost::urls::parse_query(query))
-    return lenient_query(query);
-  // Valid, so this constructor (which throws on invalid input) cannot throw.
-  return from_params(boost::urls::params_view(query, boost::urls::encoding_opts(true)));
+  // Not boost::urls::parse_query (nor params_view(string_view), built on it):
+  // in Boost 1.81 it measures its input with strlen, so it reads past a view
+  // that is not null-terminated and parses whatever follows. Parse the query
+  // as part of a URI reference in our own null-terminated copy instead.
+  if (query.find('#') == std::string_view::npos) {
+    std::string reference = "?" + std::string(query);
+    if (auto parsed = boost::urls::parse_uri_reference(reference))
+      return from_params(parsed->params(boost::urls::encoding_opts(true)));
+  }
+  return lenient_query(query);
 }
 
 parsed_target parse_target(std::string_view target) {

@@ -58,6 +58,15 @@ wire_response to_wire(const response& in, const std::string& request_id, unsigne
   return out;
 }
 
+std::string_view request_target_hint(std::string_view buffered) {
+  auto line = buffered.substr(0, buffered.find('\r'));
+  auto sp = line.find(' ');
+  if (sp == 0 || sp == std::string_view::npos)
+    return {};
+  auto target = line.substr(sp + 1);
+  return target.substr(0, target.find(' '));
+}
+
 std::string new_request_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return fmt::format("{:016x}", rng());

@@ -159,13 +159,13 @@ private:
     }
     if (ec == bhttp::error::header_limit) {
       ctx_->rejected_too_large->inc();
-      return reject(make_error_response("", 431, "The request header is too large."));
+      return reject(make_error_response(failed_path(), 431, "The request header is too large."));
     }
     if (ec.category() == beast::error_code(bhttp::error::bad_target).category() ||
         ec == bhttp::error::partial_message) {
       ctx_->rejected_bad_request->inc();
       spdlog::info("http malformed request: {}", ec.message());
-      return reject(make_error_response("", 400, "Malformed HTTP request."));
+      return reject(make_error_response(failed_path(), scim::error_code::invalid_syntax, "Malformed HTTP request."));
     }
     if (ec)
       return fail("read", ec);
@@ -174,6 +174,18 @@ private:
 
   static std::string target_path(const std::string& target) {
     return target.substr(0, target.find('?'));
+  }
+
+  // Path of a request that failed to parse: from the parser if it got past
+  // the request line, else from the bytes still buffered (SCIM error shape
+  // under /scim/).
+  std::string failed_path() const {
+    std::string target(parser_ ? parser_->get().target() : beast::string_view{});
+    if (target.empty()) {
+      auto bytes = buffer_.data();
+      target = std::string(request_target_hint({static_cast<const char*>(bytes.data()), bytes.size()}));
+    }
+    return target_path(target);
   }
 
   // A complete request: admit it (or answer 503) and hand it to the handler.

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -78,6 +79,12 @@ request to_request(const wire_request& in, std::string remote_address, std::stri
 /// Pure: converts a handler response into the Beast response to write.
 wire_response to_wire(const response& in, const std::string& request_id, unsigned version,
                       bool keep_alive);
+
+/// Pure: the request target of the request line at the start of `buffered`
+/// ("METHOD SP target SP ..."), or "" when there is none. Lets a request that
+/// failed to parse (bad header field, header too large) still be answered in
+/// the SCIM error shape when it was aimed at /scim/.
+std::string_view request_target_hint(std::string_view buffered);
 
 /// A fresh random request id: 16 lowercase hex characters.
 std::string new_request_id();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <unordered_set>
 
 namespace dirsync::scim {
 
@@ -125,11 +126,17 @@ expected<json> canonicalize(resource_kind kind, const json& body,
     auto c = coerce_value(a, v, shown);
     if (!c)
       return c.err();
-    json& target = ext ? out[ext->id] : out;
-    if (c->is_null())
-      target.erase(a.name);
-    else
-      target[a.name] = std::move(c.value());
+    if (c->is_null()) {
+      // Unassigned. The extension's object may not exist yet: never create it
+      // as null (erase on a null JSON value throws).
+      auto target = ext ? out.find(ext->id) : out.end();
+      if (!ext)
+        out.erase(a.name);
+      else if (target != out.end() && target->is_object())
+        target->erase(a.name);
+      return unit{};
+    }
+    (ext ? out[ext->id] : out)[a.name] = std::move(c.value());
     return unit{};
   };
   const schema& core = core_schema(kind);
@@ -198,6 +205,7 @@ expected<std::optional<std::vector<member_ref>>> parse_members(const json& v) {
   if (!v.is_array() && !v.is_object())
     return bad_value("members", "must be an array");
   std::vector<member_ref> out;
+  std::unordered_set<std::string> seen; // a group push may carry tens of thousands
   auto add_one = [&](const json& m) -> expected<unit> {
     if (!m.is_object())
       return bad_value("members", "must contain objects");
@@ -212,8 +220,7 @@ expected<std::optional<std::vector<member_ref>>> parse_members(const json& v) {
     auto t = m.find("type");
     if (t != m.end() && t->is_string())
       ref.type = t->get<std::string>();
-    auto same = [&](const member_ref& r) { return r.value == ref.value; };
-    if (std::none_of(out.begin(), out.end(), same))
+    if (seen.insert(ref.value).second)
       out.push_back(std::move(ref));
     return unit{};
   };
@@ -304,6 +311,8 @@ expected<json> coerce_value(const attribute& attr, const json& v, std::string_vi
     return coerce_element(attr, v, name);
   if (!v.is_array())
     return bad_value(name, "must be an array");
+  if (v.size() > max_multi_values)
+    return bad_value(name, "may have at most " + std::to_string(max_multi_values) + " values");
   json out = json::array();
   int primaries = 0;
   for (const auto& e : v) {

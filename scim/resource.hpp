@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -52,10 +53,16 @@ expected<normalized> normalize_resource(resource_kind kind, const nlohmann::json
 /// as normalize_resource; "schemas" is rebuilt rather than required.
 expected<nlohmann::json> validate_stored(resource_kind kind, nlohmann::json resource);
 
+/// Most values one multi-valued attribute (emails, phoneNumbers, ...) may hold;
+/// more is invalid_value. De-duplicating and PATCH-merging values compares
+/// each with the others, so without a bound one 1 MiB body of tiny emails kept
+/// an actor busy for minutes. Group members are rows, not values: unbounded.
+inline constexpr std::size_t max_multi_values = 1000;
+
 /// Converts a value for `attr` (whole attribute: an array when multi-valued)
 /// into its stored JSON: checks types, turns "True"/"False" into booleans,
 /// drops nulls and unknown sub-attributes. Returns null for "unassigned".
-/// Errors: invalid_value naming `name`.
+/// Errors: invalid_value naming `name` (also past max_multi_values).
 expected<nlohmann::json> coerce_value(const attribute& attr, const nlohmann::json& value,
                                       std::string_view name);
 

@@ -86,6 +86,28 @@ private:
   std::string token_;
 };
 
+/// A raw TCP connection to 127.0.0.1:port for requests no HTTP client
+/// sends (malformed, truncated, byte by byte). Every wait is bounded.
+class raw_connection {
+public:
+  /// Connects; REQUIREs success.
+  explicit raw_connection(std::uint16_t port);
+  ~raw_connection();
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+
+  /// Writes all of `bytes`; false once the server has closed or reset the connection.
+  bool send(const std::string& bytes);
+  /// Reads one response; status 0 and `error` set on close or after `timeout`.
+  response read_response(std::chrono::milliseconds timeout = std::chrono::seconds{10});
+  /// Waits up to `timeout` for the server to close the connection; true if it did.
+  bool closed_by_peer(std::chrono::milliseconds timeout);
+
+private:
+  int fd_ = -1;
+  std::string buffered_; ///< Received, not yet parsed.
+};
+
 /// A directory created and completed through the admin API.
 struct directory {
   std::string id;    ///< Directory id.

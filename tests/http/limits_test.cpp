@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/session.hpp"
 #include "http/support.hpp"
 
 using namespace dirsync::http;
@@ -75,6 +76,39 @@ TEST_CASE("malformed HTTP gets 400 and the connection is closed", "[http]") {
   CHECK(res.result_int() == 400);
   CHECK(c.closed_by_peer());
   CHECK(contains(s.registry.render(), "dirsync_http_rejected_total{reason=\"bad_request\"} 1"));
+}
+
+TEST_CASE("a request aimed at /scim/ that fails to parse is refused in the SCIM error shape", "[http]") {
+  server_options o;
+  o.max_header_bytes = 1024;
+  std::atomic<int> calls{0};
+  running_server s([&](request, responder) { ++calls; }, o);
+  using namespace std::string_literals;
+  const std::pair<std::string, int> cases[] = {
+    {"GET /scim/v2/Users HTTP/1.1\r\nHost: x\r\nX-Bad: a\0b\r\n\r\n"s, 400},
+    {"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 5\r\n\r\n{}", 400},
+    {"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", 400},
+    {"GET /scim/v2/Users?filter=x HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'b') + "\r\n\r\n", 431},
+  };
+  for (const auto& [raw, status] : cases) {
+    INFO(raw.substr(0, 60));
+    client c(s.port());
+    REQUIRE(!c.write_raw(raw));
+    bhttp::response<bhttp::string_body> res;
+    REQUIRE(!c.read(res));
+    CHECK(static_cast<int>(res.result_int()) == status);
+    CHECK(res[bhttp::field::content_type] == "application/scim+json");
+    auto body = nlohmann::json::parse(res.body(), nullptr, false);
+    CHECK(body["schemas"] == nlohmann::json::array({"urn:ietf:params:scim:api:messages:2.0:Error"}));
+    CHECK(body["status"] == std::to_string(status));
+    CHECK(c.closed_by_peer());
+  }
+  CHECK(calls == 0);
+  CHECK(detail::request_target_hint("GET /scim/v2/Users?a=b HTTP/1.1\r\nHost: x") == "/scim/v2/Users?a=b");
+  CHECK(detail::request_target_hint("GET /partial") == "/partial");
+  CHECK(detail::request_target_hint("") == "");
+  CHECK(detail::request_target_hint(" /x HTTP/1.1") == "");
+  CHECK(detail::request_target_hint("GARBAGE\r\n") == "");
 }
 
 TEST_CASE("an oversize header gets 431 and the connection is closed", "[http]") {

@@ -219,3 +219,48 @@ TEST_CASE("render adds id, meta and members; never a password", "[resource]") {
   auto empty = std::vector<member_ref>{};
   CHECK_FALSE(render(resource_kind::group, json::object(), meta, &empty).contains("members"));
 }
+
+TEST_CASE("multi-valued attributes hold at most max_multi_values values; members any number", "[resource]") {
+  // A 1 MiB body of tiny emails used to keep an actor busy for minutes
+  // (values are de-duplicated and PATCH-merged pairwise).
+  json emails = json::array();
+  for (std::size_t i = 0; i < max_multi_values; ++i)
+    emails.push_back({{"value", "e" + std::to_string(i) + "@x"}});
+  auto body = json{{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:User"}}, {"userName", "many@x"}};
+  body["emails"] = emails;
+  CHECK(normalize_ok(resource_kind::user, body)["emails"].size() == max_multi_values);
+  body["emails"].push_back({{"value", "one-too-many@x"}});
+  auto e = normalize_error(resource_kind::user, body);
+  CHECK(e.code == error_code::invalid_value);
+  CHECK(e.detail.find("emails") != std::string::npos);
+
+  // Group members are rows: 60,000 (with duplicates collapsed, order kept) are fine.
+  json members = json::array();
+  for (int i = 0; i < 60000; ++i)
+    members.push_back({{"value", "m" + std::to_string(i % 50000)}});
+  auto g = normalize_resource(resource_kind::group,
+                              json{{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:Group"}},
+                                   {"displayName", "big"}, {"members", members}});
+  REQUIRE(g);
+  REQUIRE(g->members);
+  REQUIRE(g->members->size() == 50000);
+  CHECK(g->members->front().value == "m0");
+  CHECK(g->members->back().value == "m49999");
+}
+
+TEST_CASE("normalize: an extension attribute that is null or empty is unassigned, not an exception", "[resource]") {
+  // Found by fuzz_resource: the extension's object was created as null and
+  // erase() on it threw, which stopped the directory actor and answered 500.
+  for (const char* ext_value : {R"({"department": null})", R"({"manager": {}})", R"({"manager": {"val?ue": "m"}})",
+                                R"({"manager": {"value": null}, "costCenter": null})"}) {
+    INFO(ext_value);
+    auto body = parse(R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "n@x"})");
+    body[ent] = parse(ext_value);
+    auto stored = normalize_ok(resource_kind::user, body);
+    CHECK_FALSE(stored.contains(ent));
+    CHECK(stored["schemas"] == json::array({"urn:ietf:params:scim:schemas:core:2.0:User"}));
+  }
+  auto body = parse(R"({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "n@x",
+                        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": null, "division": "W"}})");
+  CHECK(normalize_ok(resource_kind::user, body)[ent] == parse(R"({"division": "W"})"));
+}
