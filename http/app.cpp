@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "http/json_body.hpp"
 #include "http/query.hpp"
 #include "http/scim_routes.hpp"
 
@@ -48,9 +49,10 @@ void handle_admin(actors::runtime& rt, metrics::registry& metrics, const app_opt
   if (!req.body.empty()) {
     if (!is_json_content_type(req.content_type))
       return out.send(admin_error(415, "the body must be application/json"));
-    body = nlohmann::json::parse(req.body, nullptr, false);
-    if (body.is_discarded())
-      return out.send(admin_error(400, "the body is not valid JSON"));
+    std::string problem;
+    body = parse_body(req.body, problem);
+    if (!problem.empty())
+      return out.send(admin_error(400, problem));
   }
   // O4: the test clock exists only when the configuration enables it.
   if (segments == std::vector<std::string>{"test-clock", "advance"}) {
@@ -131,9 +133,10 @@ void handle_auth(actors::runtime& rt, metrics::registry& metrics, const app_opti
     note_auth_failure(opts, metrics, req.remote_address);
     return out.send(json_response(401, nlohmann::json{{"error", "an application key is required"}, {"status", 401}}, "auth"));
   }
-  call.body = nlohmann::json::parse(req.body, nullptr, false);
-  if (call.body.is_discarded())
-    return out.send(json_response(400, nlohmann::json{{"error", "the body is not valid JSON"}, {"status", 400}}, "auth"));
+  std::string problem;
+  call.body = parse_body(req.body, problem);
+  if (!problem.empty())
+    return out.send(json_response(400, nlohmann::json{{"error", problem}, {"status", 400}}, "auth"));
   rt.portal(std::move(call), [out, &metrics, opts, addr = req.remote_address](actors::admin_reply r) mutable {
     if (r.status == 401)
       note_auth_failure(opts, metrics, addr);

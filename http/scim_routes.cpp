@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "http/json_body.hpp"
 #include "scim/discovery.hpp"
 #include "scim/resource.hpp"
 #include "scim/schema.hpp"
@@ -217,9 +218,10 @@ void handle_scim(actors::runtime& rt, metrics::registry& metrics, const app_opti
   if (has_body) {
     if (!is_json_content_type(req.content_type))
       return fail(error_code::unsupported_media, "the body must be application/scim+json or application/json");
-    call.body = nlohmann::json::parse(req.body, nullptr, false);
-    if (call.body.is_discarded())
-      return fail(error_code::invalid_syntax, "the body is not valid JSON");
+    std::string problem;
+    call.body = parse_body(req.body, problem);
+    if (!problem.empty())
+      return fail(error_code::invalid_syntax, problem);
   }
   bool search = seg.size() == 2 && seg[1] == ".search";
   if (seg.size() == 1 || search) {
