@@ -295,6 +295,20 @@ TEST_CASE("E1-E6 an enrollment cycle: send, reminders on days 2 and 10, new link
   attempt["passcode"] = code == "123456" ? "654321" : "123456";
   auto bad = c->request("POST", "/auth/v1/auth", attempt.dump(), {{"Content-Type", "application/json"}}, app_key);
   CHECK(bad.json_body()["reason"] == "invalid_passcode");
+
+  // U9: a user trashed and provisioned again keeps its device.
+  REQUIRE(f.c->del("/scim/v2/Users/" + id).status == 204);
+  auto trashed = c->request("POST", "/auth/v1/preauth", json{{"username", "eve@example.com"}}.dump(),
+                            {{"Content-Type", "application/json"}}, app_key);
+  CHECK(trashed.json_body()["reason"] == "in_trash");
+  CHECK(create_user(*f.c, "eve@example.com", user_body_with_email("eve@example.com")) == id);
+  auto back = c->request("POST", "/auth/v1/preauth", json{{"username", "eve@example.com"}}.dump(),
+                         {{"Content-Type", "application/json"}}, app_key);
+  CHECK(back.json_body()["result"] == "auth");
+  CHECK(back.json_body()["devices"].size() == 1);
+  // Enrolled, so the restore sends no new enrollment email (E1).
+  advance_clock(*c, f.d, 0);
+  CHECK(outbox(*c, f.d, "enrollment").size() == 2);
 }
 
 TEST_CASE("E3 E5 an enrollment stops when the user is disabled; a deleted one kills its link at once",
