@@ -19,8 +19,13 @@ int hex_value(char c) {
   return -1;
 }
 
-// Fallback for targets Boost.URL refuses: split on '&' and '=' by hand.
-query_params lenient_query(std::string_view q) {
+// Splits a query on '&' and '=' and decodes each part ('+' is a space). Used
+// for every query rather than Boost.URL's params views: in Boost 1.81 their
+// iterator runs off the end of an empty query followed by a fragment ("/x?#",
+// one request crashed the daemon), and parse_query reads its input with
+// strlen. On a valid query this gives what params(encoding_opts(true))
+// gives; a malformed escape ("%zz") is kept literally.
+query_params split_query(std::string_view q) {
   query_params out;
   while (!q.empty()) {
     auto amp = q.find('&');
@@ -32,16 +37,6 @@ query_params lenient_query(std::string_view q) {
     auto key = part.substr(0, eq);
     auto value = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
     out.emplace_back(percent_decode(key, true), percent_decode(value, true));
-  }
-  return out;
-}
-
-query_params from_params(const boost::urls::params_view& params) {
-  query_params out;
-  for (auto p : params) {
-    if (p.key.empty() && !p.has_value)
-      continue; // "a=1&&b=2": skip the empty element
-    out.emplace_back(std::string(p.key), std::string(p.value));
   }
   return out;
 }
@@ -66,18 +61,7 @@ std::string percent_decode(std::string_view s, bool plus_as_space) {
   return out;
 }
 
-query_params parse_query_string(std::string_view query) {
-  // Not boost::urls::parse_query (nor params_view(string_view), built on it):
-  // in Boost 1.81 it measures its input with strlen, so it reads past a view
-  // that is not null-terminated and parses whatever follows. Parse the query
-  // as part of a URI reference in our own null-terminated copy instead.
-  if (query.find('#') == std::string_view::npos) {
-    std::string reference = "?" + std::string(query);
-    if (auto parsed = boost::urls::parse_uri_reference(reference))
-      return from_params(parsed->params(boost::urls::encoding_opts(true)));
-  }
-  return lenient_query(query);
-}
+query_params parse_query_string(std::string_view query) { return split_query(query); }
 
 parsed_target parse_target(std::string_view target) {
   parsed_target out;
@@ -85,14 +69,14 @@ parsed_target parse_target(std::string_view target) {
   if (parsed) {
     out.path = parsed->path();
     if (parsed->has_query())
-      out.query = from_params(parsed->params(boost::urls::encoding_opts(true)));
+      out.query = split_query(parsed->encoded_query());
     return out;
   }
   out.strict = false;
   auto qmark = target.find('?');
   out.path = percent_decode(target.substr(0, qmark), false);
   if (qmark != std::string_view::npos)
-    out.query = lenient_query(target.substr(qmark + 1));
+    out.query = split_query(target.substr(qmark + 1));
   return out;
 }
 

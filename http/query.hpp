@@ -18,9 +18,10 @@ struct parsed_target {
                       ///< lenient decoder was used (bad % sequences kept as-is).
 };
 
-/// Splits a request target (origin or absolute form) into decoded path and
-/// query with Boost.URL. Never fails: an invalid target (e.g. bad percent
-/// encoding) is decoded leniently, keeping malformed escapes literally.
+/// Splits a request target (origin or absolute form) into decoded path (with
+/// Boost.URL) and query (split on '&' and '=', then decoded). Never fails: an
+/// invalid target (e.g. bad percent encoding) is decoded leniently, keeping
+/// malformed escapes literally. A fragment is not part of the query.
 parsed_target parse_target(std::string_view target);
 
 /// Parses a raw query string (without '?') with the same rules.

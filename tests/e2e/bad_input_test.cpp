@@ -252,6 +252,16 @@ TEST_CASE("S6 malformed HTTP framing over a raw socket: 4xx, connection closed, 
      true, false},
     {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, false, true},
   };
+  // An empty query before a fragment crashed the daemon (Boost.URL 1.81, found by fuzz_query).
+  for (const std::string& target : {"/healthz?#" + std::string(3000, 'a'), "/scim/v2/Users?#x"s, "/x?#&&"s}) {
+    INFO(target.substr(0, 40));
+    raw_connection raw{f.d.port()};
+    REQUIRE(raw.send("GET " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + f.dir.token + "\r\n\r\n"));
+    auto r = raw.read_response();
+    INFO(r.error);
+    CHECK((r.status == 200 || r.status == 404));
+    check_still_serving(f.d, *f.c, before);
+  }
   for (const auto& bad : cases) {
     INFO(bad.what);
     raw_connection raw{f.d.port()};

@@ -91,3 +91,16 @@ TEST_CASE("parse_query_string reads its view only, not the bytes after it", "[ht
   CHECK(parse_query_string("").empty());
   CHECK(parse_query_string("a=1#frag") == query_params{{"a", "1#frag"}}); // not a valid query: lenient
 }
+
+TEST_CASE("an empty query followed by a fragment has no parameters", "[http]") {
+  // Found by fuzz_query: Boost 1.81's params iterator ran off the end of
+  // "?#...", and one such request target crashed the daemon.
+  for (const char* target : {"/healthz?#fr2g", "/x?#", "?#", "hsynrey=sX?#fr2g"}) {
+    INFO(target);
+    auto t = parse_target(target);
+    CHECK(t.query.empty());
+  }
+  CHECK(parse_target("/healthz?#fr2g").path == "/healthz");
+  CHECK(parse_target("/x?a=1&b#frag").query == query_params{{"a", "1"}, {"b", ""}});
+  CHECK(parse_target("/x?").query.empty());
+}
