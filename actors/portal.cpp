@@ -79,9 +79,9 @@ std::int64_t unix_seconds(const context_ptr& ctx) {
 
 void enroll_page(const context_ptr& ctx, portal_call& call, admin::promise rp, admin::self_ptr self) {
   auto now = ctx->now_text();
-  // A fresh secret each time the page opens; it becomes the device only
-  // once a code made from it is confirmed.
-  auto secret32 = totp::base32_encode(sha256_hex(ctx->ids->new_secret(20)).substr(0, 20));
+  // A fresh secret (160 random bits, RFC 4226) each time the page opens; it
+  // becomes the device only once a code made from it is confirmed.
+  auto secret32 = totp::base32_encode(ctx->ids->new_secret(20));
   admin::run_read(ctx, self, rp, [secret = call.secret, now, secret32](persistence::reader& db) {
     auto link = usable_link(db, secret, now);
     if (!link)
