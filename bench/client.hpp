@@ -24,6 +24,7 @@ namespace net = boost::asio;
 struct response {
   int status = 0;
   std::string body;
+  std::string retry_after; ///< The Retry-After header, if any.
 };
 
 class client {
@@ -77,7 +78,8 @@ public:
         return {};
       }
       auto res = parser.release();
-      response out{static_cast<int>(res.result_int()), std::move(res.body())};
+      response out{static_cast<int>(res.result_int()), std::move(res.body()),
+                   std::string(res[bhttp::field::retry_after])};
       if (!res.keep_alive())
         stream_.reset();
       return out;

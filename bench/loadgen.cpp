@@ -17,6 +17,7 @@
 
 #include "crash.hpp"
 #include "mix.hpp"
+#include "overload.hpp"
 #include "scim.hpp"
 
 namespace bench {
@@ -32,6 +33,7 @@ struct options {
   unsigned seed = 1;
   double setup_seconds = 600;
   std::string journal;           // crashwrite/crashcheck: the journal file
+  overload_options overload;
 };
 
 int workload_create(const settings& s, const options&) {
@@ -268,12 +270,12 @@ int main(int argc, char** argv) {
   long long timeout_ms = 60000;
   std::string tokens_file;
   CLI::App app{"dirsync_loadgen: closed-loop SCIM load against dirsyncd on 127.0.0.1"};
-  app.add_option("workload", o.workload, "create | lookup | patch | group | mix | crashwrite | crashcheck")
-    ->check(CLI::IsMember({"create", "lookup", "patch", "group", "mix", "crashwrite", "crashcheck"}));
+  app.add_option("workload", o.workload, "create | lookup | patch | group | mix | overload | crashwrite | crashcheck")
+    ->check(CLI::IsMember({"create", "lookup", "patch", "group", "mix", "overload", "crashwrite", "crashcheck"}));
   app.add_option("--port", port, "dirsyncd port on 127.0.0.1")->required()->check(CLI::Range(1, 65535));
   app.add_option("--token", s.tokens, "SCIM bearer token (repeat for several directories)");
   app.add_option("--tokens-file", tokens_file, "file with one SCIM bearer token per line");
-  app.add_option("-c,--concurrency", s.concurrency, "connections, one thread each")->check(CLI::Range(1, 1024));
+  app.add_option("-c,--concurrency", s.concurrency, "connections, one thread each")->check(CLI::Range(1, 4096));
   app.add_option("-n,--requests", s.requests, "request budget of the measured phase (mix: operations)");
   app.add_option("--max-seconds", s.max_seconds, "wall-time budget of the measured phase")->check(CLI::Range(0.1, 3600.0));
   app.add_option("--setup-seconds", o.setup_seconds, "wall-time budget of a setup phase")->check(CLI::Range(1.0, 7200.0));
@@ -285,6 +287,12 @@ int main(int argc, char** argv) {
   app.add_option("--groups", o.groups, "mix: groups per directory")->check(CLI::Range(1, 1000));
   app.add_option("--seed", o.seed, "random seed");
   app.add_option("--journal", o.journal, "crashwrite/crashcheck: journal of every request's outcome");
+  app.add_option("--rate", o.overload.rate, "overload: offered req/s (default: --factor x the measured rate)");
+  app.add_option("--factor", o.overload.factor, "overload: offered rate / sustainable rate")->check(CLI::Range(0.1, 1000.0));
+  app.add_option("--calibrate-concurrency", o.overload.calibrate_concurrency,
+                 "overload: connections of the closed-loop runs before and after")->check(CLI::Range(1, 1024));
+  app.add_option("--calibrate-seconds", o.overload.calibrate_seconds, "overload: length of those runs")
+    ->check(CLI::Range(0.5, 600.0));
   CLI11_PARSE(app, argc, argv);
   s.port = static_cast<std::uint16_t>(port);
   s.timeout = std::chrono::milliseconds{timeout_ms};
@@ -320,6 +328,8 @@ int main(int argc, char** argv) {
     return workload_patch(s, o);
   if (o.workload == "group")
     return workload_group(s, o);
+  if (o.workload == "overload")
+    return workload_overload(s, o.overload);
   if ((o.workload == "crashwrite" || o.workload == "crashcheck") && o.journal.empty()) {
     std::fprintf(stderr, "%s needs --journal FILE\n", o.workload.c_str());
     return 2;

@@ -6,6 +6,15 @@
 #        bench/run.sh lookup -n 20000 -c 16 --users 10000
 #        bench/run.sh group --members 10000 --removals 1000
 #        DIRECTORIES=3 bench/run.sh mix -n 20000 -c 16
+#        bench/run.sh overload [-c 320 --max-seconds 10 --factor 10]
+#
+# overload: the server runs with --http.max_in_flight 32 (unless SERVE_ARGS
+# says otherwise); the load generator measures the sustainable create rate
+# closed-loop (16 connections, 3 s), offers --factor (10) times that rate
+# open-loop over -c (320) connections for --max-seconds (10), then checks
+# the 503 + Retry-After share, p99 of the accepted requests, that every
+# accepted create is stored and no refused one is, /healthz during and after,
+# and a normal closed-loop run again.
 #
 # Builds nothing: expects $BUILD/main/dirsyncd and $BUILD/bench/dirsync_loadgen.
 # Starts dirsyncd on a temporary data folder (127.0.0.1, port 0), creates an
@@ -22,8 +31,13 @@
 set -euo pipefail
 
 BUILD=${BUILD:-./build}
-WORKLOAD=${1:?usage: bench/run.sh create|lookup|patch|group|mix [loadgen options]}
+WORKLOAD=${1:?usage: bench/run.sh create|lookup|patch|group|mix|overload [loadgen options]}
 shift
+if [[ $WORKLOAD == overload ]]; then
+  SERVE_ARGS=${SERVE_ARGS:---http.max_in_flight 32}
+  [[ " $* " == *" -c "* || " $* " == *" --concurrency "* ]] || set -- -c 320 "$@"
+  [[ " $* " == *" --max-seconds "* ]] || set -- --max-seconds 10 "$@"
+fi
 DIRSYNCD=$BUILD/main/dirsyncd
 LOADGEN=$BUILD/bench/dirsync_loadgen
 for b in "$DIRSYNCD" "$LOADGEN"; do

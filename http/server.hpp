@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config/metrics.hpp"
 #include "http/message.hpp"
@@ -23,6 +24,9 @@ struct server_options {
   std::chrono::milliseconds read_timeout{30000}; ///< Whole request, from its first byte.
   std::chrono::milliseconds idle_timeout{60000}; ///< Keep-alive wait for the next request.
   std::size_t max_in_flight = 1024;      ///< Past this, 503 + Retry-After: 1.
+  /// Paths admitted even past max_in_flight: the health probes, answered
+  /// without the actors, must not fail while the service sheds load.
+  std::vector<std::string> always_admit{"/healthz", "/readyz"};
   std::string tls_cert;                  ///< PEM chain file; with tls_key enables HTTPS.
   std::string tls_key;                   ///< PEM private key file.
 };

@@ -202,7 +202,9 @@ private:
       keep_alive_ = false;
       return answer(unavailable(req.path, "The service is shutting down."));
     }
-    if (ctx_->in_flight.fetch_add(1) >= ctx_->options.max_in_flight) {
+    const auto& probes = ctx_->options.always_admit;
+    bool probe = std::find(probes.begin(), probes.end(), req.path) != probes.end();
+    if (ctx_->in_flight.fetch_add(1) >= ctx_->options.max_in_flight && !probe) {
       ctx_->in_flight.fetch_sub(1);
       ctx_->rejected_overload->inc();
       return answer(unavailable(req.path, "The service is overloaded; retry later."));

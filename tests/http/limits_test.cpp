@@ -159,6 +159,40 @@ TEST_CASE("past max_in_flight requests get 503 with Retry-After without reaching
   CHECK(contains(s.registry.render(), "dirsync_http_rejected_total{reason=\"overload\"} 1"));
 }
 
+TEST_CASE("health probes are answered past max_in_flight while other requests get 503", "[http]") {
+  // Found by the overload bench: /healthz answered 503 to 440 of 559 probes,
+  // which would have a liveness check restart a server that is only busy.
+  server_options o;
+  o.max_in_flight = 1;
+  held_requests held;
+  auto hold = held.hold();
+  running_server s(
+    [&](request req, responder reply) {
+      if (req.path != "/healthz")
+        return hold(std::move(req), std::move(reply));
+      response r;
+      r.body = "ok";
+      reply.send(std::move(r));
+    },
+    o);
+  client first(s.port());
+  REQUIRE(!first.write_raw("GET /held HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 400 && (held.calls.load() == 0 || s.srv->in_flight() != 1); ++i)
+    std::this_thread::sleep_for(5ms);
+  REQUIRE(s.srv->in_flight() == 1);
+
+  client probe(s.port());
+  CHECK(probe.get("/healthz").result_int() == 200);
+  CHECK(probe.get("/healthz").result_int() == 200);
+  client other(s.port());
+  CHECK(other.get("/scim/v2/Users").result_int() == 503);
+
+  held.answer_all();
+  bhttp::response<bhttp::string_body> ok;
+  REQUIRE(!first.read(ok));
+  CHECK(ok.result_int() == 200);
+}
+
 TEST_CASE("the read timeout cuts a slow client", "[http]") {
   server_options o;
   o.read_timeout = 200ms;
