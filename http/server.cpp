@@ -6,6 +6,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/version.hpp>
 #include <fmt/format.h>
@@ -99,6 +100,7 @@ struct server::impl {
   std::shared_ptr<detail::server_context> ctx = std::make_shared<detail::server_context>();
   net::io_context ioc;
   tcp::acceptor acceptor{net::make_strand(ioc)};
+  net::steady_timer accept_backoff{acceptor.get_executor()};
   // Keeps run() going while every connection waits on the application.
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
@@ -110,11 +112,19 @@ struct server::impl {
     acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket s) {
       if (ec == net::error::operation_aborted || !acceptor.is_open())
         return; // closed by stop()
-      if (ec)
-        spdlog::warn("http accept failed: {}", ec.message());
-      else
+      if (!ec) {
         detail::launch_session(std::move(s), ctx);
-      accept();
+        accept();
+        return;
+      }
+      // Out of descriptors (EMFILE) and the like fail again at once: wait a
+      // little instead of spinning on the accept loop.
+      spdlog::warn("http accept failed: {}; retrying in 50 ms", ec.message());
+      accept_backoff.expires_after(std::chrono::milliseconds{50});
+      accept_backoff.async_wait([this](boost::system::error_code wait_ec) {
+        if (!wait_ec && acceptor.is_open())
+          accept();
+      });
     });
   }
 
@@ -228,6 +238,7 @@ void server::stop(std::chrono::milliseconds grace) {
   net::post(i.acceptor.get_executor(), [&i] {
     boost::system::error_code ignored;
     i.acceptor.close(ignored);
+    i.accept_backoff.cancel();
   });
   for (auto& s : i.live_sessions())
     s->close_if_idle();

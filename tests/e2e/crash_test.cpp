@@ -22,7 +22,7 @@ using namespace dirsync::e2e;
 namespace {
 
 constexpr int writers = 4;
-constexpr int cycles = 5;
+constexpr int cycles = 10;
 
 /// One request a writer sent, in the order it sent them.
 struct event {
