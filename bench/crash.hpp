@@ -10,6 +10,9 @@
 //   c <userName>                    create sent, not acknowledged
 //   P <id> <givenName> <0|1>        PATCH acknowledged (200): givenName, active
 //   p <id> <givenName> <0|1>        PATCH sent, not acknowledged
+//   G <groupId>                     a writer's group (created or found)
+//   M <groupId> <userId>            member add acknowledged (group push)
+//   m <groupId> <userId>            member add sent, not acknowledged
 // A user's PATCHes come from one thread, one at a time, so after the last
 // acknowledged one only the unacknowledged ones sent after it may also
 // have landed.
@@ -20,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -42,7 +46,9 @@ struct journal_user {
 struct journal {
   std::map<std::string, journal_user> by_id;       ///< Acknowledged creates.
   std::map<std::string, int> unacked_names;       ///< userName -> unacknowledged create attempts.
-  std::uint64_t creates = 0, patches = 0, unacked_creates = 0, unacked_patches = 0;
+  std::set<std::string> groups;                   ///< The writers' groups.
+  std::map<std::string, std::set<std::string>> members; ///< Acknowledged member adds per group.
+  std::uint64_t creates = 0, patches = 0, unacked_creates = 0, unacked_patches = 0, member_adds = 0;
 
   static journal read(const std::string& path) {
     journal j;
@@ -61,6 +67,11 @@ struct journal {
       } else if (kind == "c") {
         ++j.unacked_names[a];
         ++j.unacked_creates;
+      } else if (kind == "G") {
+        j.groups.insert(a);
+      } else if (kind == "M") {
+        j.members[a].insert(b);
+        ++j.member_adds;
       } else if (kind == "P" || kind == "p") {
         auto it = j.by_id.find(a);
         if (it == j.by_id.end())
@@ -131,9 +142,43 @@ inline int workload_crash_write(const settings& s, const std::string& journal_pa
       client c{s.port, s.timeout};
       std::mt19937_64 rng(seed * 7919ull + w);
       const auto& tok = s.tokens[0];
+      // Each writer pushes members (users of any cycle) into its own group,
+      // found by its displayName or created.
+      auto group_name = s.prefix + "-group-w" + std::to_string(w);
+      std::string gid;
+      auto found = c.request(bhttp::verb::get,
+                             "/scim/v2/Groups?filter=" + enc("displayName eq \"" + group_name + "\""), {}, tok);
+      if (found.status == 0)
+        return;
+      auto list = json::parse(found.body, nullptr, false);
+      if (list.is_object() && list.value("totalResults", 0) > 0)
+        gid = list["Resources"][0].value("id", "");
+      if (gid.empty()) {
+        auto made = c.request(bhttp::verb::post, "/scim/v2/Groups",
+                              json{{"schemas", {"urn:ietf:params:scim:schemas:core:2.0:Group"}},
+                                   {"displayName", group_name}}.dump(),
+                              tok);
+        if (made.status == 0)
+          return;
+        gid = made.status == 201 ? id_of(made) : std::string{};
+      }
+      if (!gid.empty())
+        out.line("G " + gid);
       for (std::uint64_t i = 0; steady::now() < deadline; ++i) {
         auto& users = mine[w];
         ++sent;
+        if (!gid.empty() && !users.empty() && rng() % 100 < 20) {
+          const auto& uid = users[rng() % users.size()].id;
+          auto r = c.request(bhttp::verb::patch, "/scim/v2/Groups/" + gid,
+                             patch_body({{{"op", "add"}, {"path", "members"}, {"value", {{{"value", uid}}}}}}), tok);
+          bool ok = r.status == 204 || r.status == 200;
+          out.line(std::string{ok ? "M " : "m "} + gid + " " + uid);
+          if (ok)
+            ++acked;
+          if (r.status == 0)
+            return;
+          continue;
+        }
         if (users.empty() || rng() % 100 < 40) {
           auto name = s.prefix + "-w" + std::to_string(w) + "-" + std::to_string(i) + "@crash.example";
           auto given = "G" + std::to_string(i);
@@ -224,13 +269,32 @@ inline int workload_crash_check(const settings& s, const std::string& journal_pa
     else
       ++stray;
   }
-  bool ok = lost == 0 && wrong == 0 && dup == 0 && stray == 0;
+  // Group pushes: every acknowledged member add is there, and every member
+  // is a stored user (no membership row without its user).
+  long long missing_members = 0, orphan_members = 0;
+  for (const auto& gid : j.groups) {
+    std::set<std::string> have;
+    if (!group_members(c, s.tokens[0], gid, have)) {
+      std::printf("crashcheck: group %s LOST or unreadable\n", gid.c_str());
+      ++missing_members;
+      continue;
+    }
+    for (const auto& uid : j.members[gid])
+      if (!have.count(uid) && ++missing_members <= 5)
+        std::printf("crashcheck: acknowledged member %s of group %s LOST\n", uid.c_str(), gid.c_str());
+    for (const auto& uid : have)
+      if (!back.count(uid) && ++orphan_members <= 5)
+        std::printf("crashcheck: member %s of group %s is no stored user\n", uid.c_str(), gid.c_str());
+  }
+  bool ok = lost == 0 && wrong == 0 && dup == 0 && stray == 0 && missing_members == 0 && orphan_members == 0;
   std::printf("crashcheck: %zu users stored; journal: %llu creates and %llu patches acknowledged, %llu creates "
               "and %llu patches unacknowledged; lost %lld, wrong state %lld, duplicate userNames %lld, "
-              "unacknowledged creates that landed %lld, unknown users %lld  %s\n",
+              "unacknowledged creates that landed %lld, unknown users %lld; %zu groups, %llu member adds "
+              "acknowledged, lost %lld, orphan members %lld  %s\n",
               back.size(), static_cast<unsigned long long>(j.creates), static_cast<unsigned long long>(j.patches),
               static_cast<unsigned long long>(j.unacked_creates), static_cast<unsigned long long>(j.unacked_patches),
-              lost, wrong, dup, landed, stray, ok ? "OK" : "FAILED");
+              lost, wrong, dup, landed, stray, j.groups.size(), static_cast<unsigned long long>(j.member_adds),
+              missing_members, orphan_members, ok ? "OK" : "FAILED");
   return ok ? 0 : 1;
 }
 

@@ -8,21 +8,24 @@
 # creates an owner and a completed okta directory through the admin API,
 # then CYCLES times:
 #   1. `dirsync_loadgen crashwrite` drives WRITERS concurrent connections of
-#      SCIM creates and PATCHes (givenName + active), appending every
-#      outcome (acknowledged or not) to a journal;
+#      SCIM creates, PATCHes (givenName + active) and group pushes (member
+#      adds into one group per writer), appending every outcome
+#      (acknowledged or not) to a journal;
 #   2. after a random MIN..MAX ms the server gets SIGKILL;
 #   3. the database files, copied as the crash left them, must pass
-#      `PRAGMA integrity_check`;
+#      `PRAGMA integrity_check` and `PRAGMA foreign_key_check`;
 #   4. the server restarts on the same data and must answer /readyz 200;
 #   5. `dirsync_loadgen crashcheck` reads every user back: each acknowledged
 #      create present with its userName, each user in its last acknowledged
 #      state (or one of the unacknowledged PATCHes sent after it), no
-#      userName stored twice, no user the journal does not know.
+#      userName stored twice, no user the journal does not know; every
+#      acknowledged member add present, every member a stored user.
+# CYCLES defaults to 100.
 # Exits 1 on the first loss (keeping the folder for a post-mortem), 2 on a
 # setup error, 0 with a summary otherwise.
 set -euo pipefail
 
-CYCLES=50 WRITERS=4 MIN_MS=100 MAX_MS=1500 SEED=$RANDOM
+CYCLES=100 WRITERS=4 MIN_MS=100 MAX_MS=1500 SEED=$RANDOM
 while [[ $# -gt 0 ]]; do
   case $1 in
     -n|--cycles) CYCLES=$2; shift 2 ;;
@@ -94,6 +97,9 @@ integrity() {
   [[ -f $DB-wal ]] && cp "$DB-wal" "$TMP/copy/dirsync.db-wal"
   local r; r=$(sqlite3 "$TMP/copy/dirsync.db" 'PRAGMA integrity_check;' 2>&1) || true
   [[ $r == ok ]] || fail "integrity_check after the crash: $r"
+  # No membership, device or enrollment row without its user or group.
+  r=$(sqlite3 "$TMP/copy/dirsync.db" 'PRAGMA foreign_key_check;' 2>&1) || true
+  [[ -z $r ]] || fail "foreign_key_check after the crash: $r"
 }
 
 KEY=$(timeout 30 "$DIRSYNCD" create-owner --name crash --storage.path "$DB" | tail -n1)
@@ -133,7 +139,7 @@ for cycle in $(seq 1 "$CYCLES"); do
 done
 
 sorted=$(printf '%s\n' "${READY_TIMES[@]}" | sort -n)
-echo "== summary: $CYCLES SIGKILL cycles in $(( ($(now_ms) - T_START) / 1000 )) s, integrity_check ok after every crash"
+echo "== summary: $CYCLES SIGKILL cycles in $(( ($(now_ms) - T_START) / 1000 )) s, integrity_check and foreign_key_check ok after every crash"
 echo "restart to ready: min $(head -n1 <<<"$sorted") ms, median $(sed -n "$(( (CYCLES + 1) / 2 ))p" <<<"$sorted") ms, max $(tail -n1 <<<"$sorted") ms"
 sed -n 's/^crashcheck: //p' "$TMP/check.out"
 echo "result: OK (no acknowledged write lost)"
