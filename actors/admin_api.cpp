@@ -22,11 +22,9 @@ void list_actions(const context_ptr& ctx, admin_call& call, admin::promise rp, a
   if (call.method != "GET")
     return reply(rp, error(405, "method not allowed"));
   persistence::action_query q;
-  std::int64_t limit = 0;
-  std::int64_t cursor = 0;
-  admin_reply bad;
-  if (!admin::page_params(call, 100, 1000, limit, cursor, bad))
-    return reply(rp, bad);
+  std::int64_t limit = 0, cursor = 0;
+  if (!admin::read_page(call, rp, limit, cursor))
+    return;
   q.since = admin::query_value(call, "since").value_or("");
   q.until = admin::query_value(call, "until").value_or("");
   q.directory = admin::query_value(call, "directory").value_or("");

@@ -58,6 +58,14 @@ bool page_params(const admin_call& call, std::int64_t fallback, std::int64_t max
   return true;
 }
 
+bool read_page(const admin_call& call, promise rp, std::int64_t& limit, std::int64_t& cursor) {
+  admin_reply bad;
+  if (page_params(call, 100, 1000, limit, cursor, bad))
+    return true;
+  rp.deliver(std::move(bad));
+  return false;
+}
+
 nlohmann::json next_cursor(bool more, std::int64_t last) {
   return more ? nlohmann::json(std::to_string(last)) : nlohmann::json();
 }

@@ -37,6 +37,9 @@ std::optional<std::string> query_value(const admin_call& call, const std::string
 /// when absent); false with `bad` set when one is invalid.
 bool page_params(const admin_call& call, std::int64_t fallback, std::int64_t max, std::int64_t& limit,
                  std::int64_t& cursor, admin_reply& bad);
+/// page_params with the admin lists' defaults (100, at most 1000); answers
+/// 400 through `rp` and returns false when a parameter is invalid.
+bool read_page(const admin_call& call, promise rp, std::int64_t& limit, std::int64_t& cursor);
 /// The cursor value for the next page, or null when `more` is false.
 nlohmann::json next_cursor(bool more, std::int64_t last);
 /// One page `{name: [render(row)...], "next_cursor"}` from `rows` fetched with

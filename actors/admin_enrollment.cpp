@@ -27,11 +27,9 @@ void enrollments(const context_ptr& ctx, const persistence::admin_row& who, admi
                  self_ptr self) {
   auto n = call.path.size();
   if (n == 1 && call.method == "GET") {
-    std::int64_t limit = 0;
-    std::int64_t cursor = 0;
-    admin_reply bad;
-    if (!page_params(call, 100, 1000, limit, cursor, bad))
-      return reply(rp, bad);
+    std::int64_t limit = 0, cursor = 0;
+    if (!read_page(call, rp, limit, cursor))
+      return;
     return run_read(ctx, self, rp, [limit, cursor](persistence::reader& db) {
       return page_reply("enrollments", db.lifecycle().enrollments(cursor, limit + 1), limit, [&](const auto& e) {
         auto u = db.admin_user_by_id(e.user_id);
@@ -133,11 +131,9 @@ nlohmann::json outbox_json(const persistence::outbox_row& m) {
 void outbox(const context_ptr& ctx, const persistence::admin_row& who, admin_call& call, promise rp, self_ptr self) {
   auto n = call.path.size();
   if (n == 1 && call.method == "GET") {
-    std::int64_t limit = 0;
-    std::int64_t cursor = 0;
-    admin_reply bad;
-    if (!page_params(call, 100, 1000, limit, cursor, bad))
-      return reply(rp, bad);
+    std::int64_t limit = 0, cursor = 0;
+    if (!read_page(call, rp, limit, cursor))
+      return;
     auto state = query_value(call, "state").value_or("");
     return run_read(ctx, self, rp, [limit, cursor, state](persistence::reader& db) {
       return page_reply("mails", db.lifecycle().outbox_page(state, cursor, limit + 1), limit,

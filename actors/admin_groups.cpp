@@ -154,11 +154,9 @@ void handle_groups(const context_ptr& ctx, const persistence::admin_row& who, ad
   const auto& m = call.method;
   auto n = call.path.size();
   if (n == 1 && m == "GET") {
-    std::int64_t limit = 0;
-    std::int64_t cursor = 0;
-    admin_reply bad;
-    if (!page_params(call, 100, 1000, limit, cursor, bad))
-      return reply(rp, bad);
+    std::int64_t limit = 0, cursor = 0;
+    if (!read_page(call, rp, limit, cursor))
+      return;
     return run_read(ctx, self, rp, [limit, cursor](persistence::reader& db) {
       return page_reply("groups", db.admin_groups(cursor, limit + 1), limit, [](const auto& a) { return group_json(a); });
     });

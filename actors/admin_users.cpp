@@ -198,11 +198,9 @@ std::optional<std::string> resolve_custom(persistence::writer& db, nlohmann::jso
 }
 
 void list_users(const context_ptr& ctx, admin_call& call, promise rp, self_ptr self, bool trash) {
-  std::int64_t limit = 0;
-  std::int64_t cursor = 0;
-  admin_reply bad;
-  if (!page_params(call, 100, 1000, limit, cursor, bad))
-    return reply(rp, bad);
+  std::int64_t limit = 0, cursor = 0;
+  if (!read_page(call, rp, limit, cursor))
+    return;
   persistence::user_query q{query_value(call, "q").value_or(""), trash, cursor, limit + 1};
   run_read(ctx, self, rp, [q, limit, trash](persistence::reader& db) {
     return page_reply(trash ? "trash" : "users", db.admin_users(q), limit, [](const auto& a) { return user_json(a); });
