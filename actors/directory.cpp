@@ -19,8 +19,8 @@ using self_ptr = directory_actor::stateful_pointer<directory_state>;
 } // namespace
 
 scim::expected<scim::unit> provision_user(persistence::writer& db, const persistence::directory_row& dir,
-                                          persistence::user_row row, const lifecycle::environment& env,
-                                          create_outcome& out) {
+                                          persistence::user_row row, const nlohmann::json& pushed,
+                                          const lifecycle::environment& env, create_outcome& out) {
   const auto& now = env.now;
   // E1: a user the directory creates, adopts or restores may need enrolling.
   auto enroll = [&]() -> scim::expected<scim::unit> {
@@ -35,8 +35,6 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const persist
     return db.append_action(now, "directory", dir.id, action, "user", object_id, details.dump(), result);
   };
   auto existing = db.user_by_name(row.user_name);
-  // D12: the directory's current mapping decides the admin-view attributes.
-  auto pushed = scim::mapping::pushed_values(dir.mappings, nlohmann::json::parse(row.resource, nullptr, false));
   if (!existing) {
     row.attributes = scim::mapping::merge(nlohmann::json::object(), pushed).dump();
     if (!row.active) {
@@ -150,8 +148,11 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
     auto row = make_user_row(norm->resource, id, this->row.id, now, now, 1);
     auto outcome = std::make_shared<create_outcome>();
     lifecycle::environment env{now, ctx->time->now(), ctx->options.public_url, ctx->ids};
-    auto job = write_job{[row, outcome, dir = this->row, env](persistence::writer& db) mutable {
-      return provision_user(db, dir, std::move(row), env, *outcome);
+    // D12: the directory's current mapping decides the admin-view attributes;
+    // computed here from the parsed body, not again in the writer.
+    auto pushed = scim::mapping::pushed_values(this->row.mappings, norm->resource);
+    auto job = write_job{[row, pushed, outcome, dir = this->row, env](persistence::writer& db) mutable {
+      return provision_user(db, dir, std::move(row), pushed, env, *outcome);
     }};
     self->request(ctx->writer, caf::infinite, std::move(job))
       .then(

@@ -19,10 +19,11 @@ struct create_outcome {
 /// the writer's transaction: create; adopt an unmanaged user; restore one of
 /// this directory's users from the Trash; take over a paused directory's
 /// user; or refuse another active directory's user (recorded as an Admin
-/// Action against the pushing directory).
+/// Action against the pushing directory). `pushed` is what the push writes
+/// into the admin view (scim::mapping::pushed_values).
 scim::expected<scim::unit> provision_user(persistence::writer& db, const persistence::directory_row& dir,
-                                          persistence::user_row row, const lifecycle::environment& env,
-                                          create_outcome& out);
+                                          persistence::user_row row, const nlohmann::json& pushed,
+                                          const lifecycle::environment& env, create_outcome& out);
 
 /// State of a directory actor: the directory's row and the live user and
 /// group actors it routes to.
