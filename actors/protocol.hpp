@@ -122,6 +122,7 @@ using ready_atom = caf::atom_constant<caf::atom("ready")>;     ///< Readiness pr
 using reload_atom = caf::atom_constant<caf::atom("reload")>;   ///< Drop a stale cache.
 using tick_atom = caf::atom_constant<caf::atom("tick")>;       ///< Run what is due now, then answer.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;       ///< Periodic run of what is due.
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;     ///< Expire calls past their deadline.
 
 /// The writer: one per process, owns the write connection.
 using writer_actor = caf::typed_actor<caf::replies_to<write_job>::with<write_ack>,

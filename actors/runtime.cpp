@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include "actors/bridge.hpp"
 #include "actors/mailer.hpp"
 #include "actors/reader.hpp"
 #include "actors/registry.hpp"
@@ -9,67 +10,6 @@
 #include "actors/writer.hpp"
 
 namespace dirsync::actors {
-
-namespace {
-
-// An admin or portal call: the registry's answer, or 500 when it fails.
-template <class Call>
-void forward_admin(caf::event_based_actor* self, const registry_actor& registry, std::chrono::milliseconds timeout,
-                   std::atomic<std::size_t>* pending, Call call, admin_done done) {
-  self->request(registry, timeout, std::move(call))
-    .then(
-      [done, pending](admin_reply& r) {
-        --*pending;
-        done(std::move(r));
-      },
-      [done, pending](caf::error&) {
-        --*pending;
-        done(admin_reply{500, nlohmann::json{{"error", "internal error"}, {"status", 500}}});
-      });
-}
-
-// The bridge turns a call from a non-actor thread into a request with a
-// timeout, so every call ends in exactly one callback: the reply, or an
-// error reply when the actor died, dropped the call or took too long.
-caf::behavior bridge_behavior(caf::event_based_actor* self, registry_actor registry, timer_actor timers,
-                              mailer_actor mailer, std::chrono::milliseconds timeout,
-                              std::atomic<std::size_t>* pending) {
-  return {
-    [=](tick_atom, admin_done& done) {
-      auto failed = [done](caf::error&) {
-        done(admin_reply{503, nlohmann::json{{"error", "the timers did not answer"}, {"status", 503}}});
-      };
-      self->request(timers, timeout, tick_atom::value)
-        .then(
-          [=](std::int64_t steps) {
-            self->request(mailer, timeout, tick_atom::value)
-              .then([done, steps](std::int64_t mails) {
-                done(admin_reply{200, nlohmann::json{{"steps", steps}, {"mails", mails}}});
-              }, failed);
-          },
-          failed);
-    },
-    [=](scim_call& call, scim_done& done) {
-      self->request(registry, timeout, std::move(call))
-        .then(
-          [done, pending](scim_reply& r) {
-            --*pending;
-            done(std::move(r));
-          },
-          [done, pending](caf::error& e) {
-            --*pending;
-            done(scim_reply::failure(e == caf::sec::request_timeout ? scim::error_code::unavailable
-                                                                    : scim::error_code::internal,
-                                     e == caf::sec::request_timeout ? "the request timed out, retry later"
-                                                                    : "internal error"));
-          });
-    },
-    [=](portal_call& call, admin_done& done) { forward_admin(self, registry, timeout, pending, std::move(call), done); },
-    [=](admin_call& call, admin_done& done) { forward_admin(self, registry, timeout, pending, std::move(call), done); },
-  };
-}
-
-} // namespace
 
 runtime::runtime(runtime_options opts, std::unique_ptr<persistence::backend> db, const clock& time,
                  id_source& ids, metrics::registry& metrics)

@@ -297,6 +297,13 @@ std::vector<option> build_options() {
       "Lowest severity logged.");
   add(t, "log", "format", kind::choice, &settings::log, &log_settings::format,
       "Log line format: text for people, json for collectors.");
+  limit(add(t, "log", "flush_interval", kind::duration, &settings::log, &log_settings::flush_interval,
+            "How long info lines (the access log) may wait in memory before they are written to stderr; "
+            "warnings and errors are written at once, and a terminal gets every line at once; rounded up to whole "
+            "seconds. 0s writes "
+            "each line with its own system call, which cost a third of the lookup throughput "
+            "(bench/run.sh lookup: 7,850 against 11,950 req/s)."),
+        0, ms(1min));
   return t;
 }
 

@@ -184,6 +184,9 @@ struct log_settings {
   log_level level = log_level::info;
   /// Line format.
   log_format format = log_format::text;
+  /// How long info lines may wait in memory before they are written; 0
+  /// writes every line at once. Warnings and errors are written at once.
+  std::chrono::milliseconds flush_interval = std::chrono::seconds{1};
 };
 
 /// Every setting of dirsyncd, grouped by config section.

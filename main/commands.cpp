@@ -4,6 +4,8 @@
 #include <csignal>
 #include <iostream>
 
+#include <unistd.h>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -11,6 +13,7 @@
 #include "actors/services.hpp"
 #include "http/app.hpp"
 #include "http/server.hpp"
+#include "main/log_sink.hpp"
 #include "mail/mail.hpp"
 #include "persistence/backup.hpp"
 #include "persistence/store.hpp"
@@ -28,7 +31,15 @@ persistence::sqlite_options storage_options(const config::settings& s) {
 }
 
 void setup_logging(const config::settings& s) {
-  auto logger = spdlog::stderr_color_mt("dirsync");
+  std::shared_ptr<spdlog::logger> logger;
+  if (s.log.flush_interval.count() == 0 || ::isatty(STDERR_FILENO)) {
+    logger = spdlog::stderr_color_mt("dirsync");
+  } else {
+    logger = std::make_shared<spdlog::logger>("dirsync", std::make_shared<buffered_fd_sink>(STDERR_FILENO));
+    logger->flush_on(spdlog::level::warn);
+    spdlog::register_logger(logger);
+    spdlog::flush_every(std::chrono::ceil<std::chrono::seconds>(s.log.flush_interval));
+  }
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config::to_string(s.log.level)));
   if (s.log.format == config::log_format::json)
@@ -131,6 +142,7 @@ int serve(const config::loaded& cfg) {
   }
   live = rt.get();
   spdlog::info("dirsyncd listening on {}:{} (SCIM base URL {})", s.http.bind, srv.port(), app.scim_base_url);
+  spdlog::default_logger()->flush();
   // Tests read this line to learn the port.
   std::cout << "listening on " << s.http.bind << ":" << srv.port() << std::endl;
   int sig = 0;
@@ -139,6 +151,7 @@ int serve(const config::loaded& cfg) {
   srv.stop(std::chrono::seconds{30});
   rt->stop();
   spdlog::info("stopped");
+  spdlog::default_logger()->flush();
   return 0;
 }
 

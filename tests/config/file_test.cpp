@@ -50,6 +50,7 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK_FALSE(s.clock.test);
   CHECK(s.log.level == log_level::info);
   CHECK(s.log.format == log_format::text);
+  CHECK(s.log.flush_interval == 1s);
   for (const auto& [key, from] : l.origins)
     CHECK(from == origin::default_value);
 }
@@ -107,6 +108,7 @@ start_offset = "2d"
 [log]
 level = "debug"
 format = "json"
+flush_interval = "5s"
 )");
   auto l = ok(path);
   const auto& s = l.values;
@@ -136,6 +138,7 @@ format = "json"
   CHECK(s.clock.start_offset == std::chrono::hours{48});
   CHECK(s.log.level == log_level::debug);
   CHECK(s.log.format == log_format::json);
+  CHECK(s.log.flush_interval == 5s);
   for (const auto& [key, from] : l.origins) {
     INFO(key);
     CHECK(from == origin::file);

@@ -2,6 +2,7 @@
 // health, metrics, graceful stop, restart on the same data, config errors.
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -153,4 +154,40 @@ TEST_CASE("O5 metrics count requests by route and status", "[e2e]") {
   CHECK(has_line("200"));
   CHECK(has_line("404"));
   CHECK(m.body.find("# TYPE dirsync_http_requests_total counter") != std::string::npos);
+}
+
+namespace {
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+} // namespace
+
+TEST_CASE("O5 the access log is buffered for log.flush_interval and written out on SIGTERM", "[e2e]") {
+  auto log_path = [](const daemon& d) { return d.data_dir() + "/stderr.log"; };
+  SECTION("flush_interval 0s writes each line before the answer leaves") {
+    daemon d({"--log.flush_interval", "0s"});
+    auto c = d.connect();
+    auto h = c->get("/healthz");
+    REQUIRE(h.status == 200);
+    auto id = h.header("x-request-id");
+    REQUIRE(!id.empty());
+    CHECK(read_file(log_path(d)).find("request_id=" + id) != std::string::npos);
+  }
+  SECTION("a long interval holds the line in memory until the stop writes it") {
+    daemon d({"--log.flush_interval", "1m"});
+    auto c = d.connect();
+    auto h = c->get("/healthz");
+    REQUIRE(h.status == 200);
+    auto id = h.header("x-request-id");
+    REQUIRE(!id.empty());
+    CHECK(read_file(log_path(d)).find("request_id=" + id) == std::string::npos);
+    CHECK(d.stop() == 0);
+    auto log = read_file(log_path(d));
+    CHECK(log.find("GET health 200") != std::string::npos);
+    CHECK(log.find("request_id=" + id) != std::string::npos);
+    CHECK(log.find("stopped") != std::string::npos);
+  }
 }
