@@ -82,6 +82,7 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const persist
   row.attributes = scim::mapping::merge(nlohmann::json::parse(existing->attributes, nullptr, false), pushed).dump();
   if (auto r = db.set_user_attributes(row.id, row.attributes); !r)
     return r;
+  out.groups = db.groups_of_user(row.id);
   nlohmann::json details{{"userName", row.user_name}};
   if (!existing->directory_id.empty() && existing->directory_id != dir.id)
     details["from_directory"] = existing->directory_id;
@@ -167,13 +168,12 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
           }
           // An adopted, restored or taken-over user keeps its id: a live
           // actor for it holds an older state and must reload it first.
-          auto row = outcome->row;
+          const auto& row = outcome->row;
           auto& users = self->state.users;
           if (auto i = users.find(row.id); i != users.end())
             self->send(i->second.handle, reload_atom::value);
-          rp.delegate(self->state.ctx->reader(), read_job{[row, p, base](persistence::reader& db) {
-                        return user_reply(db, row, p, 201, base);
-                      }});
+          // Rendered from what the transaction wrote and read: no second read.
+          rp.deliver(user_reply(row, outcome->groups, p, 201, base));
         },
         on_error);
   } else {

@@ -13,6 +13,9 @@ namespace dirsync::actors {
 struct create_outcome {
   persistence::user_row row;         ///< The stored user (its id may be an existing one).
   std::optional<scim::error> conflict; ///< Set when refused by U3 (recorded, not an error of the job).
+  /// The groups of an adopted, restored or taken-over user, read in the
+  /// same transaction (a new user has none); the 201 is rendered from them.
+  std::vector<persistence::member_row> groups;
 };
 
 /// The ownership rules of a SCIM create (U1–U3, U9), run atomically inside

@@ -138,9 +138,16 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   std::optional<lifecycle::environment> enroll;
   if (enroll_on_push)
     enroll = lifecycle::environment{now, ctx->time->now(), ctx->options.public_url, ctx->ids};
-  auto job = write_job{[row, expected_version, action, details, pushed, enroll](persistence::writer& db) {
+  // The reply's groups are read inside the write, so the answer is what
+  // committed and needs no second read.
+  auto groups = std::make_shared<std::vector<persistence::member_row>>();
+  bool wants_groups = scim::wants_members(resource_kind::user, proj);
+  auto job = write_job{[row, expected_version, action, details, pushed, enroll, groups,
+                        wants_groups](persistence::writer& db) {
     if (auto r = db.update_user(row, expected_version); !r)
       return r;
+    if (wants_groups)
+      *groups = db.groups_of_user(row.id);
     // D12: the mapped attributes follow the push; an admin's edits of the
     // unmapped ones (committed meanwhile) are read here, inside the batch.
     auto current = db.user_attributes(row.id).value_or("{}");
@@ -160,17 +167,14 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   }};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(
-      [self, row, proj, rp](write_ack& ack) mutable {
+      [self, row, proj, rp, groups](write_ack& ack) mutable {
         auto& st = self->state;
         if (ack.error) {
           rp.deliver(stale_or(self, *ack.error));
           return;
         }
         st.user = row;
-        auto base = st.ctx->options.base_url;
-        rp.delegate(st.ctx->reader(), read_job{[row, proj, base](persistence::reader& db) {
-                      return user_reply(db, row, proj, 200, base);
-                    }});
+        rp.deliver(user_reply(row, *groups, proj, 200, st.ctx->options.base_url));
       },
       [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
 }

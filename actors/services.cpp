@@ -1,5 +1,7 @@
 #include "actors/services.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -67,9 +69,24 @@ void fill_random(unsigned char* buf, std::size_t n) {
 } // namespace
 
 std::string random_ids::new_id() {
+  auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
+  // Strictly increasing across threads: the next counter value in the same
+  // millisecond (a counter overflow borrows the next millisecond).
+  auto prev = last_.load();
+  std::uint64_t next;
+  do
+    next = std::max(prev + 1, ms << 12);
+  while (!last_.compare_exchange_weak(prev, next));
   unsigned char b[16];
   fill_random(b, sizeof b);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+  auto stamp = next >> 12;
+  auto counter = next & 0xfff;
+  for (int i = 0; i < 6; ++i)
+    b[i] = static_cast<unsigned char>(stamp >> (8 * (5 - i)));
+  b[6] = static_cast<unsigned char>(0x70 | (counter >> 8));
+  b[7] = static_cast<unsigned char>(counter & 0xff);
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;

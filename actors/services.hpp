@@ -67,11 +67,20 @@ public:
   virtual std::string new_secret(std::size_t bytes) = 0;
 };
 
-/// ids and secrets from OpenSSL's CSPRNG.
+/// ids and secrets from OpenSSL's CSPRNG. Ids are time-ordered UUIDs
+/// (RFC 9562 version 7: 48-bit Unix milliseconds, a 12-bit counter that keeps
+/// ids made in the same millisecond increasing, 62 random bits), so rows
+/// created one after another land next to each other in every index keyed
+/// by id (users, groups, memberships, the audit trail's object index)
+/// instead of on a random page each.
 class random_ids final : public id_source {
 public:
   std::string new_id() override;
   std::string new_secret(std::size_t bytes) override;
+
+private:
+  /// (milliseconds << 12) | counter of the last id; only ever grows.
+  std::atomic<std::uint64_t> last_{0};
 };
 
 /// Hex SHA-256 of a secret: how tokens and keys are stored (D5, A2).

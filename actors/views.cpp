@@ -101,10 +101,18 @@ scim_reply resource_reply(resource_kind kind, const Row& row, const std::vector<
 
 scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
                       const scim::projection& p, int status, const std::string& base_url) {
-  std::vector<scim::member_ref> groups;
+  std::vector<persistence::member_row> groups;
   if (scim::wants_members(resource_kind::user, p))
-    groups = to_refs(db.groups_of_user(u.id), "direct");
-  return resource_reply(resource_kind::user, u, groups, p, status, base_url);
+    groups = db.groups_of_user(u.id);
+  return user_reply(u, groups, p, status, base_url);
+}
+
+scim_reply user_reply(const persistence::user_row& u, const std::vector<persistence::member_row>& groups,
+                      const scim::projection& p, int status, const std::string& base_url) {
+  std::vector<scim::member_ref> refs;
+  if (scim::wants_members(resource_kind::user, p))
+    refs = to_refs(groups, "direct");
+  return resource_reply(resource_kind::user, u, refs, p, status, base_url);
 }
 
 scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,

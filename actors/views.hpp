@@ -21,6 +21,11 @@ persistence::group_row make_group_row(const nlohmann::json& stored, std::string 
 scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
                       const scim::projection& p, int status, const std::string& base_url);
 
+/// Renders a user with the groups it belongs to, as read by the caller
+/// (inside the write that produced the row, so the reply is what committed).
+scim_reply user_reply(const persistence::user_row& u, const std::vector<persistence::member_row>& groups,
+                      const scim::projection& p, int status, const std::string& base_url);
+
 /// Renders a group (with its members unless projected away) as a reply.
 scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,
                        const scim::projection& p, int status, const std::string& base_url);

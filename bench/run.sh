@@ -113,6 +113,11 @@ WALL=$(( ($(date +%s%N) - T0) / 1000000 ))
 CPU=$(( $(server_cpu) - CPU0 ))
 MEM=$(server_mem)
 DBSIZE=$(du -sm "$TMP" | cut -f1)
+# Group commit as the writer saw it: commits, jobs per commit, time per commit.
+WRITER=$(curl -s --max-time 10 "http://127.0.0.1:$PORT/metrics" | awk '
+  /^dirsync_writer_batch_size_sum/ {js=$2} /^dirsync_writer_batch_size_count/ {n=$2}
+  /^dirsync_writer_commit_seconds_sum/ {cs=$2}
+  END { if (n > 0) printf "writer: %d commits since start, %.1f jobs per commit, %.2f ms per commit", n, js/n, 1000*cs/n }')
 stop_server
 RESTART_LINE=
 if [[ ${RESTART:-0} == 1 ]]; then
@@ -125,6 +130,7 @@ echo "== dirsync bench: $WORKLOAD $* | $(nproc) cores ($(lscpu 2>/dev/null | sed
 echo "== server: ${SERVER_PIN[*]:-unpinned} dirsyncd ${SERVE_ARGS:-(defaults)}; loadgen: ${LOAD_PIN[*]:-unpinned}; $DIRECTORIES directories"
 cat "$TMP/loadgen.out"
 echo "server: cpu $(awk -v t="$CPU" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}') s during the run (${WALL} ms wall), ${MEM}data ${DBSIZE} MiB"
+[[ -n $WRITER ]] && echo "$WRITER"
 [[ -n $RESTART_LINE ]] && echo "$RESTART_LINE"
 [[ $RC == 0 ]] && echo "result: OK (nothing acknowledged was lost)" || echo "result: FAILED (loadgen exit $RC)"
 exit "$RC"

@@ -104,8 +104,12 @@ std::optional<group_row> sqlite_reader::group(const std::string& directory_id, c
 }
 
 std::vector<member_row> sqlite_reader::groups_of_user(const std::string& user_id) {
+  return query_groups_of_user(*c_, user_id);
+}
+
+std::vector<member_row> query_groups_of_user(connection& c, const std::string& user_id) {
   std::vector<member_row> out;
-  auto st = c_->prepare("SELECT g.id, g.display_name FROM group_members m "
+  auto st = c.prepare("SELECT g.id, g.display_name FROM group_members m "
                          "JOIN groups g ON g.id = m.group_id WHERE m.user_id = ? "
                          "ORDER BY g.rowid");
   if (st == nullptr)

@@ -14,6 +14,9 @@ const scim::sql_layout& user_layout();
 /// How groups are laid out in SQLite, for the filter translation.
 const scim::sql_layout& group_layout();
 
+/// The groups `user_id` belongs to, in group creation order.
+std::vector<member_row> query_groups_of_user(connection& c, const std::string& user_id);
+
 /// Reader over a read-only SQLite connection.
 class sqlite_reader final : public reader {
 public:
@@ -70,6 +73,7 @@ public:
   scim::expected<scim::unit> delete_group(const std::string& directory_id, const std::string& id) override;
   std::optional<user_row> user_by_name(const std::string& user_name) override;
   std::optional<directory_row> directory(const std::string& id) override;
+  std::vector<member_row> groups_of_user(const std::string& user_id) override;
   scim::expected<scim::unit> reassign_user(const user_row& u) override;
   scim::expected<scim::unit> retire_directory(const std::string& id, const std::string& name) override;
   scim::expected<scim::unit> insert_directory(const directory_row& d) override;

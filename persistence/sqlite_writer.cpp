@@ -286,6 +286,10 @@ std::optional<directory_row> sqlite_writer::directory(const std::string& id) {
   return rows::read_directory(*st);
 }
 
+std::vector<member_row> sqlite_writer::groups_of_user(const std::string& user_id) {
+  return query_groups_of_user(*c_, user_id);
+}
+
 ok_t sqlite_writer::reassign_user(const user_row& u) {
   auto st = c_->prepare("UPDATE users SET directory_id = ?, user_name = ?, external_id = ?, "
                         "display_name = ?, active = ?, last_modified = ?, version = ?, resource = ?, "

@@ -118,6 +118,9 @@ public:
   virtual std::optional<user_row> user_by_name(const std::string& user_name) = 0;
   /// A directory by id, read inside the write transaction.
   virtual std::optional<directory_row> directory(const std::string& id) = 0;
+  /// The groups a user belongs to, read inside the write transaction (so a
+  /// write can answer with the state it committed, without a second read).
+  virtual std::vector<member_row> groups_of_user(const std::string& user_id) = 0;
   /// Moves an existing user (by id, any owner) to `u.directory_id` and
   /// replaces its columns, resource and trash state: adoption (U2), takeover
   /// (U3) or restore from the Trash (U9).

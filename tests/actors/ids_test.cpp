@@ -1,0 +1,53 @@
+// Ids of users, groups and everything else: RFC 9562 version 7 UUIDs,
+// unique and increasing, so consecutive creates share index pages.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "actors/services.hpp"
+
+using dirsync::actors::random_ids;
+
+TEST_CASE("ids are version 7 UUIDs, strictly increasing, with the current time in front", "[ids]") {
+  random_ids ids;
+  const std::regex shape("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch()).count();
+  std::vector<std::string> made;
+  for (int i = 0; i < 20000; ++i)
+    made.push_back(ids.new_id());
+  for (const auto& id : made)
+    REQUIRE(std::regex_match(id, shape));
+  // Many ids share a millisecond: the counter keeps them in order.
+  for (std::size_t i = 1; i < made.size(); ++i)
+    REQUIRE(made[i - 1] < made[i]);
+  auto hex_ms = made.front().substr(0, 8) + made.front().substr(9, 4);
+  auto stamp = static_cast<long long>(std::stoull(hex_ms, nullptr, 16));
+  CHECK(stamp >= before);
+  CHECK(stamp <= before + 60000);
+}
+
+TEST_CASE("ids made on several threads at once are all different and each thread's increase", "[ids]") {
+  random_ids ids;
+  constexpr int threads = 4, each = 5000;
+  std::vector<std::vector<std::string>> made(threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < each; ++i)
+        made[static_cast<std::size_t>(t)].push_back(ids.new_id());
+    });
+  for (auto& th : pool)
+    th.join();
+  std::set<std::string> all;
+  for (const auto& list : made) {
+    CHECK(std::is_sorted(list.begin(), list.end()));
+    all.insert(list.begin(), list.end());
+  }
+  CHECK(all.size() == static_cast<std::size_t>(threads * each));
+}
