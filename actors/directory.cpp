@@ -157,7 +157,7 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
     }};
     self->request(ctx->writer, caf::infinite, std::move(job))
       .then(
-        [self, rp, outcome, p = *proj, base](write_ack& ack) mutable {
+        [self, rp, outcome, stored = std::move(norm->resource), p = *proj, base](write_ack& ack) mutable {
           if (ack.error) {
             rp.deliver(scim_reply::failure(*ack.error));
             return;
@@ -173,7 +173,7 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
           if (auto i = users.find(row.id); i != users.end())
             self->send(i->second.handle, reload_atom::value);
           // Rendered from what the transaction wrote and read: no second read.
-          rp.deliver(user_reply(row, outcome->groups, p, 201, base));
+          rp.deliver(user_reply(row, stored, outcome->groups, p, 201, base));
         },
         on_error);
   } else {

@@ -26,12 +26,12 @@ scim_reply no_content() {
 }
 
 // A PATCH request applied to a stored resource (its JSON text).
-scim::expected<scim::patch_result> patched(resource_kind kind, const std::string& stored,
+scim::expected<scim::patch_result> patched(resource_kind kind, const nlohmann::json& stored,
                                            const nlohmann::json& body) {
   auto ops = scim::parse_patch(body);
   if (!ops)
     return ops.err();
-  return scim::apply_patch(kind, nlohmann::json::parse(stored, nullptr, false), *ops);
+  return scim::apply_patch(kind, stored, *ops);
 }
 
 // The admin-view values a push writes, by the mapping its directory attached.
@@ -88,6 +88,7 @@ void load(self_ptr self, Then then) {
         st.loaded = true;
         st.user = std::move(*user_slot);
         st.group = std::move(*group_slot);
+        st.doc_version = -1;
         st.gone = !st.user && !st.group;
         then();
       },
@@ -119,8 +120,18 @@ void entity_state::handle(self_ptr self, scim_call& call, caf::typed_response_pr
     handle_group(self, call, std::move(rp));
 }
 
-void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann::json pushed, bool enroll_on_push,
-                              scim::projection proj, caf::typed_response_promise<scim_reply> rp) {
+const nlohmann::json& entity_state::parsed() {
+  const auto& [text, version] = kind == resource_kind::user ? std::pair{std::cref(user->resource), user->version}
+                                                            : std::pair{std::cref(group->resource), group->version};
+  if (doc_version != version) {
+    doc = nlohmann::json::parse(text.get(), nullptr, false);
+    doc_version = version;
+  }
+  return doc;
+}
+
+void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann::json stored, nlohmann::json pushed,
+                              bool enroll_on_push, scim::projection proj, caf::typed_response_promise<scim_reply> rp) {
   auto expected_version = user->version;
   auto now = row.last_modified;
   // U9: deactivation sends the user to the Trash, reactivation restores it.
@@ -133,8 +144,7 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   } else if (user->trashed_at) {
     action = "user.restore";
   }
-  auto details = changed_fields(nlohmann::json::parse(user->resource, nullptr, false),
-                                nlohmann::json::parse(row.resource, nullptr, false));
+  auto details = changed_fields(parsed(), stored);
   std::optional<lifecycle::environment> enroll;
   if (enroll_on_push)
     enroll = lifecycle::environment{now, ctx->time->now(), ctx->options.public_url, ctx->ids};
@@ -167,14 +177,16 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   }};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(
-      [self, row, proj, rp, groups](write_ack& ack) mutable {
+      [self, row, stored = std::move(stored), proj, rp, groups](write_ack& ack) mutable {
         auto& st = self->state;
         if (ack.error) {
           rp.deliver(stale_or(self, *ack.error));
           return;
         }
         st.user = row;
-        rp.deliver(user_reply(row, *groups, proj, 200, st.ctx->options.base_url));
+        st.doc = std::move(stored);
+        st.doc_version = row.version;
+        rp.deliver(user_reply(row, st.doc, *groups, proj, 200, st.ctx->options.base_url));
       },
       [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
 }
@@ -210,13 +222,14 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
         rp.deliver(scim_reply::failure(norm.err()));
         return;
       }
-      write_user(self,
-                 make_user_row(norm->resource, id, directory_id, user->created, now, user->version + 1),
-                 pushed_values(call, norm->resource), call.enroll, *proj, std::move(rp));
+      auto row = make_user_row(norm->resource, id, directory_id, user->created, now, user->version + 1);
+      auto pushed = pushed_values(call, norm->resource);
+      write_user(self, std::move(row), std::move(norm->resource), std::move(pushed), call.enroll, *proj,
+                 std::move(rp));
       return;
     }
     case scim_method::patch: {
-      auto result = patched(kind, user->resource, call.body);
+      auto result = patched(kind, parsed(), call.body);
       if (!result) {
         rp.deliver(scim_reply::failure(result.err()));
         return;
@@ -229,9 +242,10 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
                     }});
         return;
       }
-      write_user(self,
-                 make_user_row(result->resource, id, directory_id, user->created, now, user->version + 1),
-                 pushed_values(call, result->resource), call.enroll, *proj, std::move(rp));
+      auto row = make_user_row(result->resource, id, directory_id, user->created, now, user->version + 1);
+      auto pushed = pushed_values(call, result->resource);
+      write_user(self, std::move(row), std::move(result->resource), std::move(pushed), call.enroll, *proj,
+                 std::move(rp));
       return;
     }
     default:
@@ -247,6 +261,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
   }
   auto now = ctx->now_text();
   persistence::group_row row;
+  nlohmann::json after; // row.resource, parsed
   persistence::membership_change members;
   bool want_body = false;
   switch (call.method) {
@@ -266,6 +281,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
         return;
       }
       row = make_group_row(norm->resource, id, directory_id, group->created, now, group->version + 1);
+      after = std::move(norm->resource);
       members.replace_all = true;
       if (norm->members)
         for (auto& m : *norm->members)
@@ -274,7 +290,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
       break;
     }
     case scim_method::patch: {
-      auto result = patched(kind, group->resource, call.body);
+      auto result = patched(kind, parsed(), call.body);
       if (!result) {
         rp.deliver(scim_reply::failure(result.err()));
         return;
@@ -293,6 +309,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
         return;
       }
       row = make_group_row(result->resource, id, directory_id, group->created, now, group->version + 1);
+      after = std::move(result->resource);
       members.add = std::move(result->members.add);
       members.remove = std::move(result->members.remove);
       members.replace_all = result->members.replace_all;
@@ -303,8 +320,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
       return;
   }
   auto expected_version = group->version;
-  auto details = changed_fields(nlohmann::json::parse(group->resource, nullptr, false),
-                                nlohmann::json::parse(row.resource, nullptr, false));
+  auto details = changed_fields(parsed(), after);
   if (!members.add.empty())
     details["members_added"] = members.add;
   if (!members.remove.empty())

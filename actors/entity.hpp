@@ -24,6 +24,10 @@ struct entity_state {
   std::optional<persistence::user_row> user;   ///< Cache (users).
   std::optional<persistence::group_row> group; ///< Cache (groups).
   std::uint64_t handled = 0;            ///< Calls handled, for passivation.
+  /// The cached resource parsed, for the cached `version`: a PATCH applies
+  /// to it and the audit diff reads it without parsing the stored text.
+  nlohmann::json doc;
+  std::int64_t doc_version = -1;        ///< Version `doc` was parsed at.
   static inline const char* name = "dirsync.entity"; ///< Actor name.
 
   /// Applies a call to the loaded resource, answering through `rp`.
@@ -31,12 +35,14 @@ struct entity_state {
               caf::typed_response_promise<scim_reply> rp);
 
 private:
+  /// The parsed form of the cached resource (parsed once per version).
+  const nlohmann::json& parsed();
   void handle_user(entity_actor::stateful_pointer<entity_state> self, scim_call& call,
                    caf::typed_response_promise<scim_reply> rp);
   void handle_group(entity_actor::stateful_pointer<entity_state> self, scim_call& call,
                     caf::typed_response_promise<scim_reply> rp);
   void write_user(entity_actor::stateful_pointer<entity_state> self, persistence::user_row row,
-                  nlohmann::json pushed, bool enroll_on_push, scim::projection proj,
+                  nlohmann::json stored, nlohmann::json pushed, bool enroll_on_push, scim::projection proj,
                   caf::typed_response_promise<scim_reply> rp);
 };
 

@@ -85,9 +85,9 @@ std::string location_of(resource_kind kind, const std::string& base_url, const s
 // The reply for one stored resource: rendered with its related ids (a user's
 // groups or a group's members), projected, with ETag and (for 201) Location.
 template <class Row>
-scim_reply resource_reply(resource_kind kind, const Row& row, const std::vector<scim::member_ref>& related,
-                          const scim::projection& p, int status, const std::string& base_url) {
-  auto stored = nlohmann::json::parse(row.resource, nullptr, false);
+scim_reply resource_reply(resource_kind kind, const Row& row, const nlohmann::json& stored,
+                          const std::vector<scim::member_ref>& related, const scim::projection& p, int status,
+                          const std::string& base_url) {
   auto full = scim::render(kind, stored, meta_of(row.id, row.created, row.last_modified, row.version, base_url),
                            &related);
   scim_reply r;
@@ -97,6 +97,12 @@ scim_reply resource_reply(resource_kind kind, const Row& row, const std::vector<
   if (status == 201)
     r.location = location_of(kind, base_url, row.id);
   return r;
+}
+
+template <class Row>
+scim_reply resource_reply(resource_kind kind, const Row& row, const std::vector<scim::member_ref>& related,
+                          const scim::projection& p, int status, const std::string& base_url) {
+  return resource_reply(kind, row, nlohmann::json::parse(row.resource, nullptr, false), related, p, status, base_url);
 }
 
 scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
@@ -109,10 +115,16 @@ scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
 
 scim_reply user_reply(const persistence::user_row& u, const std::vector<persistence::member_row>& groups,
                       const scim::projection& p, int status, const std::string& base_url) {
+  return user_reply(u, nlohmann::json::parse(u.resource, nullptr, false), groups, p, status, base_url);
+}
+
+scim_reply user_reply(const persistence::user_row& u, const nlohmann::json& stored,
+                      const std::vector<persistence::member_row>& groups, const scim::projection& p, int status,
+                      const std::string& base_url) {
   std::vector<scim::member_ref> refs;
   if (scim::wants_members(resource_kind::user, p))
     refs = to_refs(groups, "direct");
-  return resource_reply(resource_kind::user, u, refs, p, status, base_url);
+  return resource_reply(resource_kind::user, u, stored, refs, p, status, base_url);
 }
 
 scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,

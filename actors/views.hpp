@@ -25,6 +25,10 @@ scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
 /// (inside the write that produced the row, so the reply is what committed).
 scim_reply user_reply(const persistence::user_row& u, const std::vector<persistence::member_row>& groups,
                       const scim::projection& p, int status, const std::string& base_url);
+/// The same, from the row's resource already parsed (`stored`).
+scim_reply user_reply(const persistence::user_row& u, const nlohmann::json& stored,
+                      const std::vector<persistence::member_row>& groups, const scim::projection& p, int status,
+                      const std::string& base_url);
 
 /// Renders a group (with its members unless projected away) as a reply.
 scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,

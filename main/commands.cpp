@@ -1,10 +1,15 @@
 #include "main/commands.hpp"
 
 #include <atomic>
+#include <cstdlib>
 #include <csignal>
 #include <iostream>
 
 #include <unistd.h>
+
+#ifdef DIRSYNC_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -28,6 +33,20 @@ persistence::sqlite_options storage_options(const config::settings& s) {
   o.synchronous = config::to_string(s.storage.synchronous);
   o.busy_timeout_ms = static_cast<int>(s.storage.busy_timeout.count());
   return o;
+}
+
+// Which malloc serves the process: mimalloc only if it really took over.
+std::string allocator_name() {
+#ifdef DIRSYNC_MIMALLOC
+  void* probe = std::malloc(64);
+  bool ours = mi_is_in_heap_region(probe);
+  std::free(probe);
+  if (ours)
+    return "mimalloc " + std::to_string(mi_version());
+  return "the C library's (mimalloc is linked but did not take over malloc)";
+#else
+  return "the C library's";
+#endif
 }
 
 void setup_logging(const config::settings& s) {
@@ -142,6 +161,7 @@ int serve(const config::loaded& cfg) {
   }
   live = rt.get();
   spdlog::info("dirsyncd listening on {}:{} (SCIM base URL {})", s.http.bind, srv.port(), app.scim_base_url);
+  spdlog::info("memory allocator: {}", allocator_name());
   spdlog::default_logger()->flush();
   // Tests read this line to learn the port.
   std::cout << "listening on " << s.http.bind << ":" << srv.port() << std::endl;

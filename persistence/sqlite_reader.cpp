@@ -165,23 +165,40 @@ sqlite_reader::find(const char* table, const char* columns, const scim::sql_layo
     return i;
   };
   page_result<Row> out;
-  auto count = c_->prepare(std::string{"SELECT count(*) FROM "} + table + " WHERE " + where);
-  if (count == nullptr)
-    return scim::make_error(scim::error_code::invalid_filter, "the filter cannot be evaluated");
-  bind_all(*count);
-  if (count->step())
-    out.total = count->integer(0);
-  if (q.limit <= 0 || q.offset >= out.total)
+  auto count_rows = [&]() -> bool {
+    auto count = c_->prepare(std::string{"SELECT count(*) FROM "} + table + " WHERE " + where);
+    if (count == nullptr)
+      return false;
+    bind_all(*count);
+    if (count->step())
+      out.total = count->integer(0);
+    return true;
+  };
+  auto invalid = [] { return scim::make_error(scim::error_code::invalid_filter, "the filter cannot be evaluated"); };
+  if (q.limit <= 0) {
+    if (!count_rows())
+      return invalid();
     return out;
+  }
   auto st = c_->prepare(std::string{"SELECT "} + columns + " FROM " + table + " WHERE " + where
                          + " ORDER BY " + order + " LIMIT ? OFFSET ?");
   if (st == nullptr)
-    return scim::make_error(scim::error_code::invalid_filter, "the filter cannot be evaluated");
+    return invalid();
   int next = bind_all(*st);
   st->bind(next, static_cast<std::int64_t>(q.limit));
   st->bind(next + 1, static_cast<std::int64_t>(q.offset));
   while (st->step())
     out.rows.push_back(read_row(*st));
+  // A page that is not full and not past the end ends the result: its
+  // position gives the total without counting (an Okta lookup by userName
+  // is one query, not two). Otherwise count.
+  auto got = static_cast<std::int64_t>(out.rows.size());
+  if (got < q.limit && (got > 0 || q.offset == 0)) {
+    out.total = q.offset + got;
+    return out;
+  }
+  if (!count_rows())
+    return invalid();
   return out;
 }
 

@@ -142,6 +142,22 @@ TEST_CASE_METHOD(reader_fixture, "paging returns a window and the total", "[pers
 
   q.offset = 4;
   CHECK(names(q) == strings{"dave"});
+  // A short last page gives the total without a count; it must be the same.
+  page = r->find_users("dA", q);
+  REQUIRE(page);
+  CHECK(page->total == 5);
+  q.offset = 3;
+  q.limit = 10;
+  page = r->find_users("dA", q);
+  REQUIRE(page);
+  CHECK(page->rows.size() == 2);
+  CHECK(page->total == 5);
+  q.offset = 0;
+  page = r->find_users("dA", q);
+  REQUIRE(page);
+  CHECK(page->rows.size() == 5);
+  CHECK(page->total == 5);
+  q.limit = 2;
   q.offset = 5;
   page = r->find_users("dA", q);
   REQUIRE(page);
