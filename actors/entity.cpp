@@ -121,10 +121,10 @@ void entity_state::handle(self_ptr self, scim_call& call, caf::typed_response_pr
 }
 
 const nlohmann::json& entity_state::parsed() {
-  const auto& [text, version] = kind == resource_kind::user ? std::pair{std::cref(user->resource), user->version}
-                                                            : std::pair{std::cref(group->resource), group->version};
+  bool is_user = kind == resource_kind::user;
+  auto version = is_user ? user->version : group->version;
   if (doc_version != version) {
-    doc = nlohmann::json::parse(text.get(), nullptr, false);
+    doc = nlohmann::json::parse(is_user ? user->resource : group->resource, nullptr, false);
     doc_version = version;
   }
   return doc;
