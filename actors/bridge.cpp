@@ -40,17 +40,19 @@ bool settle(bridge_ptr self, std::uint64_t id) {
 
 template <class Dest, class Call, class Reply>
 void forward(bridge_ptr self, const Dest& dest, Call call, std::function<void(Reply)> done,
-             std::function<Reply()> on_timeout, std::function<Reply(const caf::error&)> on_error) {
-  auto id = await(self, [done, on_timeout] { done(on_timeout()); });
+             Reply (*on_timeout)(), Reply (*on_error)(const caf::error&)) {
+  // One callback shared by the three ways the call can end.
+  auto once = std::make_shared<std::function<void(Reply)>>(std::move(done));
+  auto id = await(self, [once, on_timeout] { (*once)(on_timeout()); });
   self->request(dest, caf::infinite, std::move(call))
     .then(
-      [self, id, done](Reply& r) {
+      [self, id, once](Reply& r) {
         if (settle(self, id))
-          done(std::move(r));
+          (*once)(std::move(r));
       },
-      [self, id, done, on_error](caf::error& e) {
+      [self, id, once, on_error](caf::error& e) {
         if (settle(self, id))
-          done(on_error(e));
+          (*once)(on_error(e));
       });
 }
 
@@ -83,16 +85,16 @@ caf::behavior bridge_behavior(caf::stateful_actor<bridge_state>* self, registry_
   st.pending = pending;
   return {
     [self](scim_call& call, scim_done& done) {
-      forward<registry_actor, scim_call, scim_reply>(self, self->state.registry, std::move(call), done,
+      forward<registry_actor, scim_call, scim_reply>(self, self->state.registry, std::move(call), std::move(done),
                                                       scim_timeout, scim_internal);
     },
     [self](admin_call& call, admin_done& done) {
-      forward<registry_actor, admin_call, admin_reply>(self, self->state.registry, std::move(call), done,
-                                                        admin_timeout, admin_internal);
+      forward<registry_actor, admin_call, admin_reply>(self, self->state.registry, std::move(call),
+                                                        std::move(done), admin_timeout, admin_internal);
     },
     [self](portal_call& call, admin_done& done) {
-      forward<registry_actor, portal_call, admin_reply>(self, self->state.registry, std::move(call), done,
-                                                         admin_timeout, admin_internal);
+      forward<registry_actor, portal_call, admin_reply>(self, self->state.registry, std::move(call),
+                                                         std::move(done), admin_timeout, admin_internal);
     },
     [self](sweep_atom) {
       auto& st = self->state;

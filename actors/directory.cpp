@@ -18,21 +18,22 @@ using self_ptr = directory_actor::stateful_pointer<directory_state>;
 
 } // namespace
 
-scim::expected<scim::unit> provision_user(persistence::writer& db, const persistence::directory_row& dir,
-                                          persistence::user_row row, const nlohmann::json& pushed,
-                                          const lifecycle::environment& env, create_outcome& out) {
+scim::expected<scim::unit> provision_user(persistence::writer& db, const std::string& directory_id,
+                                          bool enrollment_emails, persistence::user_row row,
+                                          const nlohmann::json& pushed, const lifecycle::environment& env,
+                                          create_outcome& out) {
   const auto& now = env.now;
   // E1: a user the directory creates, adopts or restores may need enrolling.
   auto enroll = [&]() -> scim::expected<scim::unit> {
-    if (!dir.enrollment_emails || out.conflict)
+    if (!enrollment_emails || out.conflict)
       return scim::unit{};
-    if (auto r = lifecycle::maybe_enroll(db, env, out.row.id, "directory", dir.id); !r)
+    if (auto r = lifecycle::maybe_enroll(db, env, out.row.id, "directory", directory_id); !r)
       return r.err();
     return scim::unit{};
   };
   auto audit = [&](const std::string& action, const std::string& object_id, const nlohmann::json& details,
                    const std::string& result) {
-    return db.append_action(now, "directory", dir.id, action, "user", object_id, details.dump(), result);
+    return db.append_action(now, "directory", directory_id, action, "user", object_id, details.dump(), result);
   };
   auto existing = db.user_by_name(row.user_name);
   if (!existing) {
@@ -51,7 +52,7 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const persist
   std::string action;
   if (existing->directory_id.empty()) {
     action = "user.adopt"; // U2: an unmanaged user joins the directory
-  } else if (existing->directory_id == dir.id) {
+  } else if (existing->directory_id == directory_id) {
     if (!existing->trashed_at)
       return scim::make_error(error_code::uniqueness, "userName is already taken");
     action = "user.restore"; // U9: re-provisioned within the Trash period
@@ -84,7 +85,7 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const persist
     return r;
   out.groups = db.groups_of_user(row.id);
   nlohmann::json details{{"userName", row.user_name}};
-  if (!existing->directory_id.empty() && existing->directory_id != dir.id)
+  if (!existing->directory_id.empty() && existing->directory_id != directory_id)
     details["from_directory"] = existing->directory_id;
   out.row = std::move(row);
   if (auto r = audit(action, out.row.id, details, "ok"); !r)
@@ -152,8 +153,9 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
     // D12: the directory's current mapping decides the admin-view attributes;
     // computed here from the parsed body, not again in the writer.
     auto pushed = scim::mapping::pushed_values(this->row.mappings, norm->resource);
-    auto job = write_job{[row, pushed, outcome, dir = this->row, env](persistence::writer& db) mutable {
-      return provision_user(db, dir, std::move(row), pushed, env, *outcome);
+    auto job = write_job{[row, pushed, outcome, dir = this->row.id, enroll = this->row.enrollment_emails,
+                          env](persistence::writer& db) mutable {
+      return provision_user(db, dir, enroll, std::move(row), pushed, env, *outcome);
     }};
     self->request(ctx->writer, caf::infinite, std::move(job))
       .then(
@@ -173,7 +175,7 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
           if (auto i = users.find(row.id); i != users.end())
             self->send(i->second.handle, reload_atom::value);
           // Rendered from what the transaction wrote and read: no second read.
-          rp.deliver(user_reply(row, stored, outcome->groups, p, 201, base));
+          rp.deliver(user_reply(row, std::move(stored), outcome->groups, p, 201, base));
         },
         on_error);
   } else {
@@ -232,13 +234,14 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
       auto dir = st.row.id;
       switch (call.method) {
         case scim_method::get:
-          return self->delegate(st.ctx->reader(), read_job{[call, dir, base](persistence::reader& db) {
+          return self->delegate(st.ctx->reader(),
+                                read_job{[call = std::move(call), dir, base](persistence::reader& db) {
                                   return get_resource(db, dir, call, base);
                                 }});
         case scim_method::list: {
           auto max = st.ctx->options.max_page_size;
           return self->delegate(st.ctx->reader(),
-                                read_job{[call, dir, base, max](persistence::reader& db) {
+                                read_job{[call = std::move(call), dir, base, max](persistence::reader& db) {
                                   return list_resources(db, dir, call, base, max);
                                 }});
         }

@@ -23,10 +23,12 @@ struct create_outcome {
 /// this directory's users from the Trash; take over a paused directory's
 /// user; or refuse another active directory's user (recorded as an Admin
 /// Action against the pushing directory). `pushed` is what the push writes
-/// into the admin view (scim::mapping::pushed_values).
-scim::expected<scim::unit> provision_user(persistence::writer& db, const persistence::directory_row& dir,
-                                          persistence::user_row row, const nlohmann::json& pushed,
-                                          const lifecycle::environment& env, create_outcome& out);
+/// into the admin view (scim::mapping::pushed_values); `enrollment_emails`
+/// is the directory's option D4.
+scim::expected<scim::unit> provision_user(persistence::writer& db, const std::string& directory_id,
+                                          bool enrollment_emails, persistence::user_row row,
+                                          const nlohmann::json& pushed, const lifecycle::environment& env,
+                                          create_outcome& out);
 
 /// State of a directory actor: the directory's row and the live user and
 /// group actors it routes to.

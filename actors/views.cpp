@@ -85,14 +85,14 @@ std::string location_of(resource_kind kind, const std::string& base_url, const s
 // The reply for one stored resource: rendered with its related ids (a user's
 // groups or a group's members), projected, with ETag and (for 201) Location.
 template <class Row>
-scim_reply resource_reply(resource_kind kind, const Row& row, const nlohmann::json& stored,
+scim_reply resource_reply(resource_kind kind, const Row& row, nlohmann::json stored,
                           const std::vector<scim::member_ref>& related, const scim::projection& p, int status,
                           const std::string& base_url) {
-  auto full = scim::render(kind, stored, meta_of(row.id, row.created, row.last_modified, row.version, base_url),
+  auto full = scim::render(kind, std::move(stored), meta_of(row.id, row.created, row.last_modified, row.version, base_url),
                            &related);
   scim_reply r;
   r.status = status;
-  r.body = scim::apply_projection(kind, full, p);
+  r.body = scim::apply_projection(kind, std::move(full), p);
   r.etag = scim::make_etag(row.version);
   if (status == 201)
     r.location = location_of(kind, base_url, row.id);
@@ -118,13 +118,13 @@ scim_reply user_reply(const persistence::user_row& u, const std::vector<persiste
   return user_reply(u, nlohmann::json::parse(u.resource, nullptr, false), groups, p, status, base_url);
 }
 
-scim_reply user_reply(const persistence::user_row& u, const nlohmann::json& stored,
+scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,
                       const std::vector<persistence::member_row>& groups, const scim::projection& p, int status,
                       const std::string& base_url) {
   std::vector<scim::member_ref> refs;
   if (scim::wants_members(resource_kind::user, p))
     refs = to_refs(groups, "direct");
-  return resource_reply(resource_kind::user, u, stored, refs, p, status, base_url);
+  return resource_reply(resource_kind::user, u, std::move(stored), refs, p, status, base_url);
 }
 
 scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,

@@ -26,7 +26,7 @@ scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
 scim_reply user_reply(const persistence::user_row& u, const std::vector<persistence::member_row>& groups,
                       const scim::projection& p, int status, const std::string& base_url);
 /// The same, from the row's resource already parsed (`stored`).
-scim_reply user_reply(const persistence::user_row& u, const nlohmann::json& stored,
+scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,
                       const std::vector<persistence::member_row>& groups, const scim::projection& p, int status,
                       const std::string& base_url);
 

@@ -90,7 +90,7 @@ struct resource_meta {
 /// lastModified, location, version) + "members" (group) or "groups" (user)
 /// when `members_or_groups` is given and non-empty (RFC 7643 §2.5: an empty
 /// multi-valued attribute is unassigned and omitted).
-nlohmann::json render(resource_kind kind, const nlohmann::json& stored, const resource_meta& meta,
+nlohmann::json render(resource_kind kind, nlohmann::json stored, const resource_meta& meta,
                       const std::vector<member_ref>* members_or_groups);
 
 /// The weak ETag of a version: W/"<version>".
@@ -113,7 +113,7 @@ expected<projection> parse_projection(resource_kind kind, std::string_view attri
 /// Applies RFC 7644 §3.9 to a rendered resource: "schemas" and returned=always
 /// attributes ("id") are kept; returned=never ones ("password") never appear;
 /// with `attributes`, only those; `excluded` ones are removed.
-nlohmann::json apply_projection(resource_kind kind, const nlohmann::json& full, const projection& p);
+nlohmann::json apply_projection(resource_kind kind, nlohmann::json full, const projection& p);
 
 /// Whether rendering under `p` needs the group's members (group) or the
 /// user's groups (user), so storage can skip loading them.

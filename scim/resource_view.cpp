@@ -140,9 +140,9 @@ std::string make_etag(std::int64_t version) {
   return "W/\"" + std::to_string(version) + "\"";
 }
 
-json render(resource_kind kind, const json& stored, const resource_meta& meta,
+json render(resource_kind kind, json stored, const resource_meta& meta,
             const std::vector<member_ref>* members_or_groups) {
-  json out = stored.is_object() ? stored : json::object();
+  json out = stored.is_object() ? std::move(stored) : json::object();
   out.erase("password"); // U5, even if it somehow got stored
   if (!out.contains("schemas"))
     out["schemas"] = json::array({core_schema(kind).id});
@@ -182,12 +182,12 @@ expected<projection> parse_projection(resource_kind kind, std::string_view attri
   return projection{std::move(a.value()), std::move(e.value())};
 }
 
-json apply_projection(resource_kind kind, const json& full, const projection& p) {
+json apply_projection(resource_kind kind, json full, const projection& p) {
   if (!full.is_object())
     return full;
   json out;
   if (p.attributes.empty()) {
-    out = full;
+    out = std::move(full);
   } else {
     out = json::object();
     if (auto s = full.find("schemas"); s != full.end())

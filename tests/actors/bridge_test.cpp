@@ -85,7 +85,10 @@ struct bridge_world {
   }
 
   ~bridge_world() {
+    // Held promises point back at the bridge: drop them, then stop both.
+    stub->held.clear();
     caf::anon_send_exit(bridge, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     sched->run();
   }
 
