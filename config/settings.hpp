@@ -109,6 +109,8 @@ struct actor_settings {
   int mailbox_high_water = 10000;
   /// Messages an actor handles per scheduling.
   int max_throughput = 100;
+  /// Run the process's threads under Linux SCHED_BATCH.
+  bool sched_batch = true;
 };
 
 /// SQLite storage settings.

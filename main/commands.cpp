@@ -1,10 +1,13 @@
 #include "main/commands.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <csignal>
 #include <iostream>
 
+#include <sched.h>
 #include <unistd.h>
 
 #ifdef DIRSYNC_MIMALLOC
@@ -107,7 +110,17 @@ http::server_options server_options(const config::settings& s) {
 
 int serve(const config::loaded& cfg) {
   const auto& s = cfg.values;
+  // Before any thread exists: every thread started from here inherits it.
+  std::string policy_problem;
+  if (s.actors.sched_batch) {
+    sched_param none{};
+    if (sched_setscheduler(0, SCHED_BATCH, &none) != 0)
+      policy_problem = std::strerror(errno);
+  }
   setup_logging(s);
+  if (!policy_problem.empty())
+    spdlog::warn("actors.sched_batch: cannot switch to SCHED_BATCH ({}); running under the normal policy",
+                 policy_problem);
   // Signals are taken synchronously by this thread only: block them before
   // any other thread exists so none of them is interrupted.
   sigset_t signals;

@@ -51,6 +51,7 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK(s.log.level == log_level::info);
   CHECK(s.log.format == log_format::text);
   CHECK(s.log.flush_interval == 1s);
+  CHECK(s.actors.sched_batch);
   for (const auto& [key, from] : l.origins)
     CHECK(from == origin::default_value);
 }
@@ -77,6 +78,7 @@ scheduler_policy = "stealing"
 passivate_after = "5m"
 mailbox_high_water = 500
 max_throughput = 10
+sched_batch = false
 [storage]
 path = "/var/lib/dirsync/db"
 synchronous = "normal"
@@ -138,6 +140,7 @@ flush_interval = "5s"
   CHECK(s.clock.start_offset == std::chrono::hours{48});
   CHECK(s.log.level == log_level::debug);
   CHECK(s.log.format == log_format::json);
+  CHECK_FALSE(s.actors.sched_batch);
   CHECK(s.log.flush_interval == 5s);
   for (const auto& [key, from] : l.origins) {
     INFO(key);

@@ -133,6 +133,8 @@ public:
   int restart();
 
   std::uint16_t port() const { return port_; }
+  /// Process id of the running serve, -1 when stopped.
+  pid_t pid() const { return pid_; }
   const std::string& admin_key() const { return admin_key_; }
   const std::string& data_dir() const { return dir_; }
   /// Path of the SQLite database.

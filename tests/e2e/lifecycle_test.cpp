@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sched.h>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -189,5 +190,42 @@ TEST_CASE("O5 the access log is buffered for log.flush_interval and written out 
     CHECK(log.find("GET health 200") != std::string::npos);
     CHECK(log.find("request_id=" + id) != std::string::npos);
     CHECK(log.find("stopped") != std::string::npos);
+  }
+}
+
+namespace {
+// The Linux scheduling policy of every thread of `pid` (field 41 of
+// /proc/PID/task/TID/stat: 0 normal, 3 batch).
+std::vector<int> thread_policies(pid_t pid) {
+  std::vector<int> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    auto stat = read_file(task.path().string() + "/stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos)
+      continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 41 && fields >> field; ++i)
+      if (i == 41)
+        out.push_back(std::stoi(field));
+  }
+  return out;
+}
+} // namespace
+
+TEST_CASE("O5 every thread runs under SCHED_BATCH unless actors.sched_batch is false", "[e2e]") {
+  SECTION("default") {
+    daemon d;
+    auto policies = thread_policies(d.pid());
+    REQUIRE(policies.size() >= 4); // main, I/O, CAF workers, clock, mailer
+    for (int p : policies)
+      CHECK(p == SCHED_BATCH);
+  }
+  SECTION("sched_batch false") {
+    daemon d({"--actors.sched_batch", "false"});
+    auto policies = thread_policies(d.pid());
+    REQUIRE(policies.size() >= 4);
+    for (int p : policies)
+      CHECK(p == SCHED_OTHER);
   }
 }
