@@ -167,28 +167,27 @@ std::string read_file(const std::string& path) {
 } // namespace
 
 TEST_CASE("O5 the access log is buffered for log.flush_interval and written out on SIGTERM", "[e2e]") {
-  auto log_path = [](const daemon& d) { return d.data_dir() + "/stderr.log"; };
-  SECTION("flush_interval 0s writes each line before the answer leaves") {
-    daemon d({"--log.flush_interval", "0s"});
-    auto c = d.connect();
-    auto h = c->get("/healthz");
+  auto log_of = [](const daemon& d) { return read_file(d.data_dir() + "/stderr.log"); };
+  // GET /healthz; returns the request id the access log line carries.
+  auto probe = [](const daemon& d) {
+    auto h = d.connect()->get("/healthz");
     REQUIRE(h.status == 200);
     auto id = h.header("x-request-id");
     REQUIRE(!id.empty());
-    CHECK(read_file(log_path(d)).find("request_id=" + id) != std::string::npos);
+    return "request_id=" + id;
+  };
+  SECTION("flush_interval 0s writes each line before the answer leaves") {
+    daemon d({"--log.flush_interval", "0s"});
+    CHECK(log_of(d).find(probe(d)) != std::string::npos);
   }
   SECTION("a long interval holds the line in memory until the stop writes it") {
     daemon d({"--log.flush_interval", "1m"});
-    auto c = d.connect();
-    auto h = c->get("/healthz");
-    REQUIRE(h.status == 200);
-    auto id = h.header("x-request-id");
-    REQUIRE(!id.empty());
-    CHECK(read_file(log_path(d)).find("request_id=" + id) == std::string::npos);
+    auto line = probe(d);
+    CHECK(log_of(d).find(line) == std::string::npos);
     CHECK(d.stop() == 0);
-    auto log = read_file(log_path(d));
+    auto log = log_of(d);
     CHECK(log.find("GET health 200") != std::string::npos);
-    CHECK(log.find("request_id=" + id) != std::string::npos);
+    CHECK(log.find(line) != std::string::npos);
     CHECK(log.find("stopped") != std::string::npos);
   }
 }
