@@ -74,6 +74,13 @@ spawn_writer_behavior(writer_actor::stateful_pointer<writer_state> self,
     st.commit_failures = &cfg.metrics->counter("dirsync_writer_commit_failures_total",
                                                "Batches whose commit failed");
   }
+  // On shutdown the open batch is committed and every job of it answered
+  // before the writer stops: an actor awaiting its answer (the mailer, the
+  // timers) would otherwise wait forever and hold the process at exit.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    self->state.flush();
+    self->quit(msg.reason);
+  });
   return {
     [self](write_job& job) -> caf::typed_response_promise<write_ack> {
       auto rp = self->make_response_promise<write_ack>();

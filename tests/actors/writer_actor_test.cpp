@@ -212,3 +212,26 @@ TEST_CASE("a later burst opens a new batch", "[actors]") {
   CHECK(w.batch_sizes().count() == 2);
   CHECK(w.look->user("dA", "u2"));
 }
+
+TEST_CASE("a writer told to stop commits its open batch and answers every job of it first", "[actors]") {
+  writer_world w{256};
+  auto ran = std::make_shared<bool>(false);
+  auto ack = ask<write_ack>(*w.sys, w.writer, write_job{[ran](persistence::writer& db) {
+                              *ran = true;
+                              return db.insert_user(user("s1", "s1"));
+                            }});
+  // The asking actor runs and queues its job; the stop request lands behind
+  // it, so the job opens a batch whose flush is queued behind the stop.
+  REQUIRE(w.sched->try_run_once());
+  caf::anon_send_exit(w.writer, caf::exit_reason::user_shutdown);
+  w.sched->run();
+  REQUIRE(*ran);
+  // Answered and committed: an actor awaiting the answer (the mailer, the
+  // timers) would otherwise wait forever and hold the process at exit.
+  CHECK_FALSE(ack->error);
+  REQUIRE(ack->reply);
+  CHECK_FALSE(ack->reply->error);
+  auto page = w.look->find_users("dA", {});
+  REQUIRE(page);
+  CHECK(page->total == 1);
+}

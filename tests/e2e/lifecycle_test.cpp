@@ -185,8 +185,10 @@ TEST_CASE("O5 the access log is buffered for log.flush_interval and written out 
     daemon d({"--log.flush_interval", "1m"});
     auto line = probe(d);
     CHECK(log_of(d).find(line) == std::string::npos);
-    CHECK(d.stop() == 0);
+    auto code = d.stop();
     auto log = log_of(d);
+    INFO(log);
+    CHECK(code == 0);
     CHECK(log.find("GET health 200") != std::string::npos);
     CHECK(log.find(line) != std::string::npos);
     CHECK(log.find("stopped") != std::string::npos);
