@@ -88,8 +88,8 @@ template <class Row>
 scim_reply resource_reply(resource_kind kind, const Row& row, nlohmann::json stored,
                           const std::vector<scim::member_ref>& related, const scim::projection& p, int status,
                           const std::string& base_url) {
-  auto full = scim::render(kind, std::move(stored), meta_of(row.id, row.created, row.last_modified, row.version, base_url),
-                           &related);
+  auto meta = meta_of(row.id, row.created, row.last_modified, row.version, base_url);
+  auto full = scim::render(kind, std::move(stored), meta, &related);
   scim_reply r;
   r.status = status;
   r.body = scim::apply_projection(kind, std::move(full), p);
@@ -110,11 +110,6 @@ scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
   std::vector<persistence::member_row> groups;
   if (scim::wants_members(resource_kind::user, p))
     groups = db.groups_of_user(u.id);
-  return user_reply(u, groups, p, status, base_url);
-}
-
-scim_reply user_reply(const persistence::user_row& u, const std::vector<persistence::member_row>& groups,
-                      const scim::projection& p, int status, const std::string& base_url) {
   return user_reply(u, nlohmann::json::parse(u.resource, nullptr, false), groups, p, status, base_url);
 }
 

@@ -21,11 +21,9 @@ persistence::group_row make_group_row(const nlohmann::json& stored, std::string 
 scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
                       const scim::projection& p, int status, const std::string& base_url);
 
-/// Renders a user with the groups it belongs to, as read by the caller
-/// (inside the write that produced the row, so the reply is what committed).
-scim_reply user_reply(const persistence::user_row& u, const std::vector<persistence::member_row>& groups,
-                      const scim::projection& p, int status, const std::string& base_url);
-/// The same, from the row's resource already parsed (`stored`).
+/// Renders a user from its resource already parsed (`stored`) with the
+/// groups it belongs to, as read by the caller (inside the write that
+/// produced the row, so the reply is what committed).
 scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,
                       const std::vector<persistence::member_row>& groups, const scim::projection& p, int status,
                       const std::string& base_url);

@@ -110,7 +110,15 @@ http::server_options server_options(const config::settings& s) {
 
 int serve(const config::loaded& cfg) {
   const auto& s = cfg.values;
-  // Before any thread exists: every thread started from here inherits it.
+  // Signals are taken synchronously by this thread only: block them before
+  // any other thread exists (the log flusher is the first), so none of them
+  // can take a SIGTERM and end the process without the graceful stop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Also before any thread exists: every thread started from here inherits it.
   std::string policy_problem;
   if (s.actors.sched_batch) {
     sched_param none{};
@@ -121,13 +129,6 @@ int serve(const config::loaded& cfg) {
   if (!policy_problem.empty())
     spdlog::warn("actors.sched_batch: cannot switch to SCHED_BATCH ({}); running under the normal policy",
                  policy_problem);
-  // Signals are taken synchronously by this thread only: block them before
-  // any other thread exists so none of them is interrupted.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   metrics::registry registry;
   actors::adjustable_clock clock;
