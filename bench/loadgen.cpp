@@ -1,7 +1,7 @@
 // dirsync_loadgen: closed-loop SCIM load generator for dirsyncd (issue 6).
 //
-// C worker threads, each with its own keep-alive HTTP/1.1 connection to
-// 127.0.0.1:PORT, take request tickets until the request budget (-n) or the
+// C workers (stackful coroutines on --threads threads), each with its own
+// keep-alive HTTP/1.1 connection to 127.0.0.1:PORT, take request tickets until the request budget (-n) or the
 // wall-time budget (--max-seconds) is spent. Every workload ends by reading
 // its results back over SCIM; the exit status is 1 when something that was
 // acknowledged is missing, 2 on a usage or setup error.
@@ -50,6 +50,19 @@ int workload_create(const settings& s, const options&) {
   if (after > before + acked)
     std::printf("note: %lld created but not acknowledged (timeouts/errors)\n", after - before - acked);
   return ok ? 0 : 1;
+}
+
+// The HTTP layer alone: GET /healthz, which no actor handles. Its rate is the
+// ceiling of any SCIM workload on the same cores.
+int workload_health(const settings& s, const options&) {
+  auto p = run_phase("health", s, s.concurrency, s.requests, [&](int, std::uint64_t, client& c, stats& st) {
+    timed(c, st, "GET /healthz", bhttp::verb::get, "/healthz", {}, s.tokens[0], 200);
+  });
+  print_header();
+  print_phase(p);
+  auto ok = p.st.by_op["GET /healthz"].ok;
+  return report_check("answered 200", static_cast<long long>(p.st.by_op["GET /healthz"].us.size()),
+                      static_cast<long long>(ok), ok == p.st.by_op["GET /healthz"].us.size()) ? 0 : 1;
 }
 
 int workload_lookup(const settings& s, const options& o) {
@@ -270,12 +283,15 @@ int main(int argc, char** argv) {
   long long timeout_ms = 60000;
   std::string tokens_file;
   CLI::App app{"dirsync_loadgen: closed-loop SCIM load against dirsyncd on 127.0.0.1"};
-  app.add_option("workload", o.workload, "create | lookup | patch | group | mix | overload | crashwrite | crashcheck")
-    ->check(CLI::IsMember({"create", "lookup", "patch", "group", "mix", "overload", "crashwrite", "crashcheck"}));
+  app.add_option("workload", o.workload, "create | lookup | patch | group | mix | overload | health | crashwrite | crashcheck")
+    ->check(CLI::IsMember({"health", "create", "lookup", "patch", "group", "mix", "overload", "crashwrite", "crashcheck"}));
   app.add_option("--port", port, "dirsyncd port on 127.0.0.1")->required()->check(CLI::Range(1, 65535));
   app.add_option("--token", s.tokens, "SCIM bearer token (repeat for several directories)");
   app.add_option("--tokens-file", tokens_file, "file with one SCIM bearer token per line");
-  app.add_option("-c,--concurrency", s.concurrency, "connections, one thread each")->check(CLI::Range(1, 4096));
+  app.add_option("-c,--concurrency", s.concurrency, "connections, one request in flight on each")
+    ->check(CLI::Range(1, 4096));
+  app.add_option("--threads", s.threads, "threads the closed-loop connections share (overload: one per connection)")
+    ->check(CLI::Range(1, 256));
   app.add_option("-n,--requests", s.requests, "request budget of the measured phase (mix: operations)");
   app.add_option("--max-seconds", s.max_seconds, "wall-time budget of the measured phase")->check(CLI::Range(0.1, 3600.0));
   app.add_option("--setup-seconds", o.setup_seconds, "wall-time budget of a setup phase")->check(CLI::Range(1.0, 7200.0));
@@ -324,6 +340,8 @@ int main(int argc, char** argv) {
     return workload_create(s, o);
   if (o.workload == "lookup")
     return workload_lookup(s, o);
+  if (o.workload == "health")
+    return workload_health(s, o);
   if (o.workload == "patch")
     return workload_patch(s, o);
   if (o.workload == "group")

@@ -1,8 +1,10 @@
 #pragma once
 
 // Latency and status bookkeeping for the load generator, and the closed-loop
-// runner: C threads, each with its own connection, take request tickets until
-// the request budget or the wall-time budget is spent.
+// runner: C workers, each with its own connection, take request tickets until
+// the request budget or the wall-time budget is spent. The workers are
+// stackful coroutines spread over a few threads (--threads), so waiting for
+// an answer costs a coroutine switch, not a thread's sleep and wake-up.
 
 #include <algorithm>
 #include <atomic>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,6 +80,7 @@ struct settings {
   std::uint16_t port = 0;
   std::vector<std::string> tokens;
   int concurrency = 16;
+  int threads = 1; ///< Threads the closed-loop workers share.
   std::uint64_t requests = 20000;
   double max_seconds = 120;
   std::chrono::milliseconds timeout{60000};
@@ -99,37 +103,50 @@ inline double process_cpu_seconds() {
          + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/// Closed loop: `threads` workers call body(worker, ticket, client, stats)
-/// for tickets 0..n-1 (each ticket once) until n or max_seconds is reached.
+/// Closed loop: `workers` coroutines, spread over s.threads threads, call
+/// body(worker, ticket, client, stats) for tickets 0..n-1 (each ticket once)
+/// until n or max_seconds is reached.
 using step_fn = std::function<void(int, std::uint64_t, client&, stats&)>;
 
-inline phase_result run_phase(const std::string& name, const settings& s, int threads, std::uint64_t n,
+inline phase_result run_phase(const std::string& name, const settings& s, int workers, std::uint64_t n,
                               const step_fn& body) {
   phase_result out;
   out.name = name;
   std::atomic<std::uint64_t> next{0};
   std::atomic<bool> timed_out{false};
-  std::vector<stats> per(static_cast<std::size_t>(threads));
+  std::vector<stats> per(static_cast<std::size_t>(workers));
   auto cpu0 = process_cpu_seconds();
   auto t0 = steady::now();
   auto deadline = t0 + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.max_seconds));
-  std::vector<std::thread> pool;
-  for (int w = 0; w < threads; ++w)
-    pool.emplace_back([&, w] {
-      client c{s.port, s.timeout};
-      auto& st = per[static_cast<std::size_t>(w)];
-      for (;;) {
-        if (steady::now() >= deadline) {
-          timed_out = true;
-          break;
+  const int threads = std::clamp(s.threads, 1, workers);
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  for (int t = 0; t < threads; ++t)
+    loops.push_back(std::make_unique<net::io_context>(1));
+  for (int w = 0; w < workers; ++w)
+    net::spawn(
+      *loops[static_cast<std::size_t>(w % threads)],
+      [&, w](net::yield_context yield) {
+        client c{s.port, s.timeout, yield};
+        auto& st = per[static_cast<std::size_t>(w)];
+        for (;;) {
+          if (steady::now() >= deadline) {
+            timed_out = true;
+            break;
+          }
+          auto i = next.fetch_add(1);
+          if (i >= n)
+            break;
+          body(w, i, c, st);
         }
-        auto i = next.fetch_add(1);
-        if (i >= n)
-          break;
-        body(w, i, c, st);
-      }
-      st.reconnects = c.reconnects();
-    });
+        st.reconnects = c.reconnects();
+      },
+      [](std::exception_ptr e) {
+        if (e)
+          std::rethrow_exception(e);
+      });
+  std::vector<std::thread> pool;
+  for (auto& loop : loops)
+    pool.emplace_back([&loop] { loop->run(); });
   for (auto& t : pool)
     t.join();
   out.seconds = std::chrono::duration<double>(steady::now() - t0).count();
