@@ -84,6 +84,7 @@ start_server() {
 }
 server_mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %d MiB  ", $1, $2/1024}' "/proc/$PID/status"; }
 server_cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; } # clock ticks
+server_written() { awk '/^write_bytes/ {print $2}' "/proc/$PID/io"; } # bytes sent to the disk
 
 KEY=$(timeout 30 "$DIRSYNCD" create-owner --name bench --storage.path "$TMP/dirsync.db" | tail -n1)
 start_server
@@ -101,6 +102,7 @@ if [[ -n ${PROFILE:-} ]]; then
   sleep 1
 fi
 CPU0=$(server_cpu)
+WRITTEN0=$(server_written)
 T0=$(date +%s%N)
 RC=0
 timeout "$BENCH_TIMEOUT" "${LOAD_PIN[@]}" "$LOADGEN" "$WORKLOAD" --port "$PORT" --tokens-file "$TMP/tokens" "$@" \
@@ -111,6 +113,7 @@ if [[ -n $PERF_PID ]]; then
 fi
 WALL=$(( ($(date +%s%N) - T0) / 1000000 ))
 CPU=$(( $(server_cpu) - CPU0 ))
+WRITTEN=$(( $(server_written) - WRITTEN0 ))
 MEM=$(server_mem)
 DBSIZE=$(du -sm "$TMP" | cut -f1)
 # Group commit as the writer saw it: commits, jobs per commit, time per commit.
@@ -129,7 +132,7 @@ fi
 echo "== dirsync bench: $WORKLOAD $* | $(nproc) cores ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1)), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== server: ${SERVER_PIN[*]:-unpinned} dirsyncd ${SERVE_ARGS:-(defaults)}; loadgen: ${LOAD_PIN[*]:-unpinned}; $DIRECTORIES directories"
 cat "$TMP/loadgen.out"
-echo "server: cpu $(awk -v t="$CPU" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}') s during the run (${WALL} ms wall), ${MEM}data ${DBSIZE} MiB"
+echo "server: cpu $(awk -v t="$CPU" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}') s during the run (${WALL} ms wall), ${MEM}data ${DBSIZE} MiB, $(( WRITTEN / 1048576 )) MiB written to disk"
 [[ -n $WRITER ]] && echo "$WRITER"
 [[ -n $RESTART_LINE ]] && echo "$RESTART_LINE"
 [[ $RC == 0 ]] && echo "result: OK (nothing acknowledged was lost)" || echo "result: FAILED (loadgen exit $RC)"

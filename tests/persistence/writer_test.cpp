@@ -152,6 +152,52 @@ TEST_CASE_METHOD(writer_fixture, "updates check the expected version", "[persist
   CHECK(r->group("dA", "g1")->version == 2);
 }
 
+// Updates leave userName and externalId out of the statement when they are
+// unchanged (fewer index pages written); a change of either, even of case
+// only, must still reach the row and its index.
+TEST_CASE_METHOD(writer_fixture, "updates keep or change userName and externalId exactly", "[persistence]") {
+  auto u = make_user("u1", "dA", "alice");
+  REQUIRE(one([&](writer& w) { return w.insert_user(u); }));
+  auto step = [&](auto change) {
+    auto cur = *r->user("dA", "u1");
+    auto next = cur;
+    change(next);
+    next.version = cur.version + 1;
+    return one([&](writer& w) { return w.update_user(next, cur.version); });
+  };
+  // Same keys: other columns change, the keys stay and the index still finds it.
+  REQUIRE(step([](user_row& x) { x.display_name = "Alice A"; x.active = false; }));
+  auto got = r->user("dA", "u1");
+  CHECK(got->user_name == "alice");
+  CHECK_FALSE(got->external_id);
+  CHECK(got->display_name == std::optional<std::string>{"Alice A"});
+  CHECK_FALSE(got->active);
+  CHECK(got->version == 2);
+  CHECK(one([&](writer& w) -> dirsync::scim::expected<dirsync::scim::unit> {
+    auto by = w.user_by_name("ALICE");
+    if (!by || by->id != "u1")
+      return dirsync::scim::make_error(error_code::not_found, "index lost the user");
+    return dirsync::scim::unit{};
+  }));
+  // externalId appears, then changes, then goes; userName keeps.
+  REQUIRE(step([](user_row& x) { x.external_id = "e1"; }));
+  CHECK(r->user("dA", "u1")->external_id == std::optional<std::string>{"e1"});
+  REQUIRE(step([](user_row& x) { x.external_id = "e2"; }));
+  CHECK(r->user("dA", "u1")->external_id == std::optional<std::string>{"e2"});
+  REQUIRE(step([](user_row& x) { x.external_id.reset(); }));
+  CHECK_FALSE(r->user("dA", "u1")->external_id);
+  // A change of case only is a change.
+  REQUIRE(step([](user_row& x) { x.user_name = "Alice"; }));
+  CHECK(r->user("dA", "u1")->user_name == "Alice");
+  CHECK(r->user("dA", "u1")->version == 6);
+  // A stale version is refused on the short statement too.
+  auto cur = *r->user("dA", "u1");
+  cur.version = 9;
+  auto stale = one([&](writer& w) { return w.update_user(cur, 3); });
+  REQUIRE_FALSE(stale);
+  CHECK(stale.err().code == error_code::precondition_failed);
+}
+
 // A missing user means the caller's copy is stale: the entity actor reloads.
 TEST_CASE_METHOD(writer_fixture, "updating a missing user reports a stale copy", "[persistence]") {
   auto u = make_user("nobody", "dA", "ghost");
