@@ -108,8 +108,18 @@ struct server::impl {
   bool started = false;
   bool stopped = false;
 
+  // The executor of a new connection. With one I/O thread every handler
+  // already runs in turn, so a strand per connection would only add a lock
+  // and a queue hop to each handler; with several threads it keeps a
+  // connection's handlers from running at once.
+  net::any_io_executor connection_executor() {
+    if (ctx->options.io_threads > 1)
+      return net::make_strand(ioc);
+    return ioc.get_executor();
+  }
+
   void accept() {
-    acceptor.async_accept(net::make_strand(ioc), [this](boost::system::error_code ec, tcp::socket s) {
+    acceptor.async_accept(connection_executor(), [this](boost::system::error_code ec, tcp::socket s) {
       if (ec == net::error::operation_aborted || !acceptor.is_open())
         return; // closed by stop()
       if (!ec) {
