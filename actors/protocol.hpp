@@ -52,6 +52,7 @@ struct scim_call {
 struct scim_reply {
   int status = 200;                 ///< HTTP status for success replies.
   nlohmann::json body;              ///< Resource or ListResponse (null for 204/304).
+  std::string text;                 ///< The body already as JSON text; when set, `body` is unused.
   std::string etag;                 ///< ETag header, if any.
   std::string location;             ///< Location header (201).
   std::optional<scim::error> error; ///< Set for failures.

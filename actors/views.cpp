@@ -110,7 +110,9 @@ scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
   std::vector<persistence::member_row> groups;
   if (scim::wants_members(resource_kind::user, p))
     groups = db.groups_of_user(u.id);
-  return user_reply(u, nlohmann::json::parse(u.resource, nullptr, false), groups, p, status, base_url);
+  if (!scim::is_default(p))
+    return user_reply(u, nlohmann::json::parse(u.resource, nullptr, false), groups, p, status, base_url);
+  return user_reply(u, nlohmann::json(), groups, p, status, base_url);
 }
 
 scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,
@@ -119,7 +121,20 @@ scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,
   std::vector<scim::member_ref> refs;
   if (scim::wants_members(resource_kind::user, p))
     refs = to_refs(groups, "direct");
-  return resource_reply(resource_kind::user, u, std::move(stored), refs, p, status, base_url);
+  if (!scim::is_default(p))
+    return resource_reply(resource_kind::user, u, std::move(stored), refs, p, status, base_url);
+  // The common case (Okta's and Entra's requests ask for no projection): the
+  // stored text is answered as it is, with id, meta and groups spliced in.
+  // Parsing, rendering and re-serializing it cost about a sixth of a lookup's
+  // server time (bench/run.sh lookup: 19,500 -> 23,200 req/s).
+  scim_reply r;
+  r.status = status;
+  r.text = scim::render_text(resource_kind::user, u.resource,
+                             meta_of(u.id, u.created, u.last_modified, u.version, base_url), &refs);
+  r.etag = scim::make_etag(u.version);
+  if (status == 201)
+    r.location = location_of(resource_kind::user, base_url, u.id);
+  return r;
 }
 
 scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,
@@ -219,6 +234,15 @@ scim_reply list_resources(persistence::reader& db, const std::string& directory_
     if (!page)
       return scim_reply::failure(page.err());
     total = page->total;
+    if (scim::is_default(*proj)) { // every resource comes as text (user_reply)
+      std::vector<std::string> texts;
+      texts.reserve(page->rows.size());
+      for (const auto& u : page->rows)
+        texts.push_back(std::move(user_reply(db, u, *proj, 200, base_url).text));
+      scim_reply r;
+      r.text = scim::list_response_text(texts, total, start);
+      return r;
+    }
     for (const auto& u : page->rows)
       resources.push_back(std::move(user_reply(db, u, *proj, 200, base_url).body));
   } else {

@@ -30,7 +30,7 @@ response scim_json(int status, const nlohmann::json& body, std::string route) {
   response r;
   r.status = status;
   r.content_type = "application/scim+json";
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = scim::dump_json(body);
   r.route = std::move(route);
   return r;
 }
@@ -45,7 +45,7 @@ response render(actors::scim_reply& reply, std::string route) {
     r.content_type.clear();
   } else {
     r.content_type = "application/scim+json";
-    r.body = reply.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    r.body = reply.text.empty() ? scim::dump_json(reply.body) : std::move(reply.text);
   }
   if (!reply.etag.empty())
     r.headers.emplace_back("ETag", reply.etag);

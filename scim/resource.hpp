@@ -93,6 +93,18 @@ struct resource_meta {
 nlohmann::json render(resource_kind kind, nlohmann::json stored, const resource_meta& meta,
                       const std::vector<member_ref>* members_or_groups);
 
+/// The default representation as JSON text, without parsing the stored
+/// text: id, meta and the related references are spliced into it. Equal
+/// (as JSON; keys may come in another order) to
+/// apply_projection(render(...)) under the default projection whenever
+/// `stored_text` is what normalize_resource or validate_stored produced and
+/// dump() wrote: such text holds no password, id, meta, groups or members
+/// and no empty object or array, so there is nothing to remove. Text that
+/// might hold any of those (any "password", "id", "meta", "groups" or
+/// "members" key, any `{}` or `[]`, no "schemas") takes the parsing path.
+std::string render_text(resource_kind kind, std::string_view stored_text, const resource_meta& meta,
+                        const std::vector<member_ref>* members_or_groups);
+
 /// The weak ETag of a version: W/"<version>".
 std::string make_etag(std::int64_t version);
 
@@ -115,6 +127,9 @@ expected<projection> parse_projection(resource_kind kind, std::string_view attri
 /// with `attributes`, only those; `excluded` ones are removed.
 nlohmann::json apply_projection(resource_kind kind, nlohmann::json full, const projection& p);
 
+/// True when `p` neither selects nor excludes anything.
+bool is_default(const projection& p);
+
 /// Whether rendering under `p` needs the group's members (group) or the
 /// user's groups (user), so storage can skip loading them.
 bool wants_members(resource_kind kind, const projection& p);
@@ -123,5 +138,12 @@ bool wants_members(resource_kind kind, const projection& p);
 /// itemsPerPage (= resources.size()), startIndex, Resources.
 nlohmann::json list_response(std::vector<nlohmann::json> resources, std::int64_t total_results,
                              std::int64_t start_index);
+
+/// The same ListResponse as JSON text, from resources already as JSON text.
+std::string list_response_text(const std::vector<std::string>& resources, std::int64_t total_results,
+                               std::int64_t start_index);
+
+/// How replies are serialized: invalid UTF-8 is replaced, not thrown.
+std::string dump_json(const nlohmann::json& j);
 
 } // namespace dirsync::scim

@@ -140,23 +140,22 @@ std::string make_etag(std::int64_t version) {
   return "W/\"" + std::to_string(version) + "\"";
 }
 
-json render(resource_kind kind, json stored, const resource_meta& meta,
-            const std::vector<member_ref>* members_or_groups) {
-  json out = stored.is_object() ? std::move(stored) : json::object();
-  out.erase("password"); // U5, even if it somehow got stored
-  if (!out.contains("schemas"))
-    out["schemas"] = json::array({core_schema(kind).id});
+namespace {
+
+// What render() adds to a stored resource: id, meta and the related
+// references (omitted when empty).
+json render_tail(resource_kind kind, const resource_meta& meta, const std::vector<member_ref>* related) {
   const bool user = kind == resource_kind::user;
+  json out = json::object();
   out["id"] = meta.id;
   out["meta"] = {{"resourceType", user ? "User" : "Group"},
                  {"created", meta.created},
                  {"lastModified", meta.last_modified},
                  {"location", meta.base_url + (user ? "/Users/" : "/Groups/") + meta.id},
                  {"version", make_etag(meta.version)}};
-  out.erase(user ? "groups" : "members");
-  if (members_or_groups && !members_or_groups->empty()) {
+  if (related && !related->empty()) {
     json arr = json::array();
-    for (const auto& m : *members_or_groups) {
+    for (const auto& m : *related) {
       json e = {{"value", m.value}};
       if (!m.display.empty())
         e["display"] = m.display;
@@ -168,6 +167,48 @@ json render(resource_kind kind, json stored, const resource_meta& meta,
     }
     out[user ? "groups" : "members"] = std::move(arr);
   }
+  return out;
+}
+
+// True when the stored text may hold something render() or the default
+// projection would change (see render_text).
+bool needs_parsing(std::string_view t) {
+  if (t.size() < 2 || t.front() != '{' || t.back() != '}' || t.find("\"schemas\":") == std::string_view::npos)
+    return true;
+  for (std::string_view s : {"\"password\":", "\"id\":", "\"meta\":", "\"groups\":", "\"members\":", "{}", "[]"})
+    if (t.find(s) != std::string_view::npos)
+      return true;
+  return false;
+}
+
+} // namespace
+
+json render(resource_kind kind, json stored, const resource_meta& meta,
+            const std::vector<member_ref>* members_or_groups) {
+  json out = stored.is_object() ? std::move(stored) : json::object();
+  out.erase("password"); // U5, even if it somehow got stored
+  if (!out.contains("schemas"))
+    out["schemas"] = json::array({core_schema(kind).id});
+  out.erase(kind == resource_kind::user ? "groups" : "members");
+  auto tail = render_tail(kind, meta, members_or_groups);
+  for (auto& [key, value] : tail.items())
+    out[key] = std::move(value);
+  return out;
+}
+
+std::string render_text(resource_kind kind, std::string_view stored_text, const resource_meta& meta,
+                        const std::vector<member_ref>* members_or_groups) {
+  if (needs_parsing(stored_text))
+    return dump_json(apply_projection(kind,
+                                      render(kind, json::parse(stored_text, nullptr, false), meta,
+                                             members_or_groups),
+                                      projection{}));
+  auto tail = dump_json(render_tail(kind, meta, members_or_groups)); // {"id":…,"meta":{…}}
+  std::string out;
+  out.reserve(stored_text.size() + tail.size());
+  out.append(stored_text.substr(0, stored_text.size() - 1));
+  out.push_back(',');
+  out.append(tail, 1, std::string::npos);
   return out;
 }
 
@@ -224,6 +265,10 @@ json apply_projection(resource_kind kind, json full, const projection& p) {
   return out;
 }
 
+bool is_default(const projection& p) {
+  return p.attributes.empty() && p.excluded.empty();
+}
+
 bool wants_members(resource_kind kind, const projection& p) {
   const char* name = kind == resource_kind::group ? "members" : "groups";
   auto names_it = [&](const resolved_attr& r) {
@@ -243,6 +288,39 @@ json list_response(std::vector<json> resources, std::int64_t total_results, std:
   out["startIndex"] = start_index;
   out["Resources"] = json(std::move(resources));
   return out;
+}
+
+std::string list_response_text(const std::vector<std::string>& resources, std::int64_t total_results,
+                               std::int64_t start_index) {
+  auto frame = list_response({}, total_results, start_index);
+  frame["itemsPerPage"] = resources.size();
+  // Keys are dumped in order, and "Resources" sorts first: {"Resources":[],…
+  auto text = dump_json(frame);
+  const std::string_view head = "{\"Resources\":[]";
+  if (text.compare(0, head.size(), head) != 0) { // not reached: the key order is fixed
+    std::vector<json> parsed;
+    for (const auto& r : resources)
+      parsed.push_back(json::parse(r, nullptr, false));
+    return dump_json(list_response(std::move(parsed), total_results, start_index));
+  }
+  std::size_t size = text.size();
+  for (const auto& r : resources)
+    size += r.size() + 1;
+  std::string out;
+  out.reserve(size);
+  out.append("{\"Resources\":[");
+  for (std::size_t i = 0; i < resources.size(); ++i) {
+    if (i > 0)
+      out.push_back(',');
+    out.append(resources[i]);
+  }
+  out.push_back(']');
+  out.append(text, head.size(), std::string::npos);
+  return out;
+}
+
+std::string dump_json(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 } // namespace dirsync::scim

@@ -8,8 +8,21 @@
 #include <optional>
 
 #include <caf/all.hpp>
+#include <catch2/catch.hpp>
+
+#include "actors/protocol.hpp"
 
 namespace dirsync::test {
+
+/// A SCIM reply whose body came as text (reads answer the stored text) gets
+/// it parsed into `body`, so tests look at one shape.
+inline actors::scim_reply with_parsed_body(actors::scim_reply r) {
+  if (!r.text.empty()) {
+    r.body = nlohmann::json::parse(r.text, nullptr, false);
+    REQUIRE_FALSE(r.body.is_discarded());
+  }
+  return r;
+}
 
 /// One request's outcome: the answer, or a CAF-level failure.
 template <class Reply>

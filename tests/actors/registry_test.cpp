@@ -147,7 +147,7 @@ struct world {
     auto out = send(std::move(c));
     sched->run();
     REQUIRE(out->reply);
-    return *out->reply;
+    return test::with_parsed_body(*out->reply);
   }
 };
 

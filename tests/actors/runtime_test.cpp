@@ -9,6 +9,8 @@
 #include <string>
 #include <unistd.h>
 
+#include "ask.hpp"
+
 #include "actors/runtime.hpp"
 #include "actors/services.hpp"
 #include "persistence/store.hpp"
@@ -67,7 +69,7 @@ scim_reply call(runtime& rt, scim_call c) {
   auto answer = done->get_future();
   rt.scim(std::move(c), [done](scim_reply r) { done->set_value(std::move(r)); });
   REQUIRE(answer.wait_for(10s) == std::future_status::ready);
-  return answer.get();
+  return test::with_parsed_body(answer.get());
 }
 
 scim_call make(scim_method m, std::string id = {}, json body = {}) {

@@ -2,7 +2,8 @@
 // The input is a request body, normalised as a User and as a Group.
 // Properties: nothing crashes or throws; an accepted body's stored form is
 // a fixed point of validate_stored, never holds a password, serialises, and
-// renders with id and meta; group members are unique by value.
+// renders with id and meta; the rendering from the stored text (reads)
+// means the same as the parsed one; group members are unique by value.
 
 #include <set>
 
@@ -44,6 +45,8 @@ void normalise(scim::resource_kind kind, const json& body) {
   auto full = scim::render(kind, res, meta, &members);
   FUZZ_CHECK(full["id"] == "id-1" && full["meta"]["version"] == scim::make_etag(3));
   FUZZ_CHECK(!full.contains("password"));
+  auto spliced = json::parse(scim::render_text(kind, text, meta, &members), nullptr, false);
+  FUZZ_CHECK(spliced == scim::apply_projection(kind, full, scim::projection{}));
 }
 
 } // namespace

@@ -107,3 +107,80 @@ TEST_CASE("list_response shape", "[resource]") {
   CHECK(empty["Resources"] == json::array());
   CHECK(empty["itemsPerPage"] == 0);
 }
+
+// Reads answer the stored text with id, meta and the related references
+// spliced in (no parse, no re-serialization). The text must mean exactly
+// what the parsing path renders under the default projection, for every
+// stored form normalize_resource can produce, and the splice must be taken
+// for the resources IdPs actually push.
+TEST_CASE("render_text equals the parsed rendering and splices canonical stored text", "[resource]") {
+  const resource_meta meta{"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "2026-01-01T00:00:00.000Z",
+                           "2026-01-02T03:04:05.678Z", 12, "https://dirsync.example.com/scim/v2"};
+  struct sample {
+    resource_kind kind;
+    const char* body;
+    bool spliced; // canonical text: the splice applies
+  };
+  const sample samples[] = {
+    {resource_kind::user, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a@example.com"})",
+     true},
+    // Okta's create, with a password (dropped) and the enterprise extension.
+    {resource_kind::user, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",
+       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+       "userName":"isabella@example.com","name":{"givenName":"Isabella","familyName":"Ruiz"},
+       "emails":[{"primary":true,"value":"isabella@example.com","type":"work"}],"displayName":"Isabella Ruiz",
+       "locale":"en-US","externalId":"00u1","groups":[],"password":"x!","active":true,
+       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"R&D","manager":{"value":"m1"}}})",
+     true},
+    // Entra's shape: unicode, escapes, a deactivated user.
+    {resource_kind::user, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"zoë@example.com",
+       "displayName":"Zoë \"Z\" Ölund\\\n","active":false,"title":"</script>",
+       "addresses":[{"type":"work","streetAddress":"1 Main St","country":"SE"}],
+       "phoneNumbers":[{"type":"mobile","value":"+46 70"}]})",
+     true},
+    // Values that look like keys or empties: the text is parsed instead.
+    {resource_kind::user, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"b@example.com",
+       "displayName":"\"id\": {} []"})",
+     false},
+    {resource_kind::user, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"c@example.com",
+       "name":{},"emails":[]})",
+     true},
+    {resource_kind::group, R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Sales",
+       "externalId":"g-1","members":[{"value":"u1"}]})",
+     true},
+  };
+  const std::vector<member_ref> related[] = {
+    {},
+    {{"g-1", "Sales", "direct"}, {"g-2", "", "direct"}},
+  };
+  for (const auto& s : samples) {
+    auto n = normalize_resource(s.kind, parse(s.body));
+    REQUIRE(n);
+    const std::string stored = n->resource.dump(); // what the writer stores
+    for (const auto& rel : related) {
+      INFO(s.body << " with " << rel.size() << " related");
+      auto text = render_text(s.kind, stored, meta, &rel);
+      auto got = json::parse(text, nullptr, false);
+      REQUIRE_FALSE(got.is_discarded());
+      auto want = apply_projection(s.kind, render(s.kind, n->resource, meta, &rel), projection{});
+      CHECK(got == want);
+      CHECK((text.compare(0, stored.size() - 1, stored, 0, stored.size() - 1) == 0) == s.spliced);
+    }
+  }
+  // Stored text that is not canonical (an older writer, a hand edit) is
+  // rendered by parsing: a password or a stale meta never leaks.
+  auto odd = std::string(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"d",)"
+                         R"("password":"secret","meta":{"version":"W/\"1\""},"id":"old"})");
+  auto got = json::parse(render_text(resource_kind::user, odd, meta, nullptr));
+  CHECK_FALSE(got.contains("password"));
+  CHECK(got["id"] == meta.id);
+  CHECK(got["meta"]["version"] == make_etag(12));
+}
+
+TEST_CASE("list_response_text equals the parsed ListResponse", "[resource]") {
+  std::vector<std::string> texts{R"({"id":"a","userName":"x"})", R"({"id":"b","userName":"y"})"};
+  auto got = json::parse(list_response_text(texts, 7, 3));
+  CHECK(got == list_response({json::parse(texts[0]), json::parse(texts[1])}, 7, 3));
+  auto empty = json::parse(list_response_text({}, 0, 1));
+  CHECK(empty == list_response({}, 0, 1));
+}
