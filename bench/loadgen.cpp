@@ -290,7 +290,7 @@ int main(int argc, char** argv) {
   app.add_option("--tokens-file", tokens_file, "file with one SCIM bearer token per line");
   app.add_option("-c,--concurrency", s.concurrency, "connections, one request in flight on each")
     ->check(CLI::Range(1, 4096));
-  app.add_option("--threads", s.threads, "threads the closed-loop connections share (overload: one per connection)")
+  app.add_option("--threads", s.threads, "threads the connections (coroutines) share")
     ->check(CLI::Range(1, 256));
   app.add_option("-n,--requests", s.requests, "request budget of the measured phase (mix: operations)");
   app.add_option("--max-seconds", s.max_seconds, "wall-time budget of the measured phase")->check(CLI::Range(0.1, 3600.0));

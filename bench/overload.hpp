@@ -105,57 +105,59 @@ inline int workload_overload(const settings& s, const overload_options& o) {
   std::vector<std::vector<std::pair<std::string, std::string>>> acked(conns);  // name, id
   std::vector<std::vector<std::string>> refused(conns), uncertain(conns);      // names
   std::vector<std::uint64_t> late(conns, 0), no_retry_after(conns, 0);
-  std::atomic<bool> done{false};
   auto server_before = detail::duration_buckets(v, tok, "scim_users");
-  auto t0 = steady::now() + std::chrono::milliseconds(200); // every thread connected and waiting
+  auto t0 = steady::now() + std::chrono::milliseconds(200); // every coroutine started and waiting
   auto end = t0 + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.max_seconds));
-  std::vector<std::thread> pool;
-  for (std::size_t w = 0; w < conns; ++w)
-    pool.emplace_back([&, w] {
-      client c{s.port, s.timeout};
-      auto& st = per[w];
-      for (std::uint64_t k = 0;; ++k) {
-        auto due = t0 + std::chrono::duration_cast<steady::duration>(
-                          interval * (static_cast<double>(k) + static_cast<double>(w) / static_cast<double>(conns)));
-        auto now = steady::now();
-        if (due >= end || now >= end)
-          break; // what the load generator could not send in time is not sent
-        if (now < due)
-          std::this_thread::sleep_until(due);
-        else if (now - due > std::chrono::milliseconds(10))
-          ++late[w];
-        auto name = s.prefix + "-o" + std::to_string(w) + "-" + std::to_string(k) + "@bench.example";
-        auto sent = steady::now();
-        auto r = c.request(bhttp::verb::post, "/scim/v2/Users", user_body(name, "Over", "Load"), tok);
-        auto us = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - sent).count());
-        st.by_op["POST /Users"].add(us, r.status, r.status == 201);
-        st.by_op[r.status == 201 ? "201" : r.status == 503 ? "503" : "other"].add(us, r.status, r.status == 201);
-        if (r.status == 201) {
-          acked[w].emplace_back(name, id_of(r));
-        } else if (detail::overload_503(r)) {
-          refused[w].push_back(name);
-          no_retry_after[w] += r.retry_after.empty();
-        } else {
-          uncertain[w].push_back(name);
-        }
-      }
-    });
-  // The health endpoint, probed every 50 ms while the load runs.
+  // Every connection is a coroutine (run_coroutines), and so is the health
+  // probe, which asks every 50 ms while any connection still sends.
+  std::atomic<std::size_t> sending{conns};
   stats health;
-  std::thread prober([&] {
-    client c{s.port, s.timeout};
-    std::this_thread::sleep_until(t0);
-    while (!done.load()) {
-      timed(c, health, "GET /healthz during overload", bhttp::verb::get, "/healthz", {}, tok, 200);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  run_coroutines(s, static_cast<int>(conns) + 1, [&](int wi, net::yield_context yield) {
+    net::steady_timer timer{yield.get_executor()};
+    auto sleep_until = [&](steady::time_point t) {
+      timer.expires_at(t);
+      timer.async_wait(yield);
+    };
+    client c{s.port, s.timeout, yield};
+    if (static_cast<std::size_t>(wi) == conns) {
+      sleep_until(t0);
+      while (sending.load() > 0) {
+        timed(c, health, "GET /healthz during overload", bhttp::verb::get, "/healthz", {}, tok, 200);
+        sleep_until(steady::now() + std::chrono::milliseconds(50));
+      }
+      return;
     }
+    auto w = static_cast<std::size_t>(wi);
+    auto& st = per[w];
+    for (std::uint64_t k = 0;; ++k) {
+      auto due = t0 + std::chrono::duration_cast<steady::duration>(
+                        interval * (static_cast<double>(k) + static_cast<double>(w) / static_cast<double>(conns)));
+      auto now = steady::now();
+      if (due >= end || now >= end)
+        break; // what the load generator could not send in time is not sent
+      if (now < due)
+        sleep_until(due);
+      else if (now - due > std::chrono::milliseconds(10))
+        ++late[w];
+      auto name = s.prefix + "-o" + std::to_string(w) + "-" + std::to_string(k) + "@bench.example";
+      auto sent = steady::now();
+      auto r = c.request(bhttp::verb::post, "/scim/v2/Users", user_body(name, "Over", "Load"), tok);
+      auto us = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - sent).count());
+      st.by_op["POST /Users"].add(us, r.status, r.status == 201);
+      st.by_op[r.status == 201 ? "201" : r.status == 503 ? "503" : "other"].add(us, r.status, r.status == 201);
+      if (r.status == 201) {
+        acked[w].emplace_back(name, id_of(r));
+      } else if (detail::overload_503(r)) {
+        refused[w].push_back(name);
+        no_retry_after[w] += r.retry_after.empty();
+      } else {
+        uncertain[w].push_back(name);
+      }
+    }
+    --sending;
   });
-  for (auto& t : pool)
-    t.join();
   double seconds = std::chrono::duration<double>(steady::now() - t0).count();
-  done = true;
-  prober.join();
   auto server_after = detail::duration_buckets(v, tok, "scim_users");
 
   // 3. Right after: health, readiness.

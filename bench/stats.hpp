@@ -103,7 +103,28 @@ inline double process_cpu_seconds() {
          + static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/// Closed loop: `workers` coroutines, spread over s.threads threads, call
+/// Runs body(worker, yield) as `workers` stackful coroutines spread over
+/// s.threads threads (each its own io_context) and returns when all ended.
+inline void run_coroutines(const settings& s, int workers, const std::function<void(int, net::yield_context)>& body) {
+  const int threads = std::clamp(s.threads, 1, std::max(workers, 1));
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  for (int t = 0; t < threads; ++t)
+    loops.push_back(std::make_unique<net::io_context>(1));
+  for (int w = 0; w < workers; ++w)
+    net::spawn(
+      *loops[static_cast<std::size_t>(w % threads)], [&body, w](net::yield_context yield) { body(w, yield); },
+      [](std::exception_ptr e) {
+        if (e)
+          std::rethrow_exception(e);
+      });
+  std::vector<std::thread> pool;
+  for (auto& loop : loops)
+    pool.emplace_back([&loop] { loop->run(); });
+  for (auto& t : pool)
+    t.join();
+}
+
+/// Closed loop: `workers` coroutines (run_coroutines) call
 /// body(worker, ticket, client, stats) for tickets 0..n-1 (each ticket once)
 /// until n or max_seconds is reached.
 using step_fn = std::function<void(int, std::uint64_t, client&, stats&)>;
@@ -118,37 +139,21 @@ inline phase_result run_phase(const std::string& name, const settings& s, int wo
   auto cpu0 = process_cpu_seconds();
   auto t0 = steady::now();
   auto deadline = t0 + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.max_seconds));
-  const int threads = std::clamp(s.threads, 1, workers);
-  std::vector<std::unique_ptr<net::io_context>> loops;
-  for (int t = 0; t < threads; ++t)
-    loops.push_back(std::make_unique<net::io_context>(1));
-  for (int w = 0; w < workers; ++w)
-    net::spawn(
-      *loops[static_cast<std::size_t>(w % threads)],
-      [&, w](net::yield_context yield) {
-        client c{s.port, s.timeout, yield};
-        auto& st = per[static_cast<std::size_t>(w)];
-        for (;;) {
-          if (steady::now() >= deadline) {
-            timed_out = true;
-            break;
-          }
-          auto i = next.fetch_add(1);
-          if (i >= n)
-            break;
-          body(w, i, c, st);
-        }
-        st.reconnects = c.reconnects();
-      },
-      [](std::exception_ptr e) {
-        if (e)
-          std::rethrow_exception(e);
-      });
-  std::vector<std::thread> pool;
-  for (auto& loop : loops)
-    pool.emplace_back([&loop] { loop->run(); });
-  for (auto& t : pool)
-    t.join();
+  run_coroutines(s, workers, [&](int w, net::yield_context yield) {
+    client c{s.port, s.timeout, yield};
+    auto& st = per[static_cast<std::size_t>(w)];
+    for (;;) {
+      if (steady::now() >= deadline) {
+        timed_out = true;
+        break;
+      }
+      auto i = next.fetch_add(1);
+      if (i >= n)
+        break;
+      body(w, i, c, st);
+    }
+    st.reconnects = c.reconnects();
+  });
   out.seconds = std::chrono::duration<double>(steady::now() - t0).count();
   out.client_cpu = process_cpu_seconds() - cpu0;
   out.hit_time_limit = timed_out;
