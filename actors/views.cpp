@@ -99,6 +99,24 @@ scim_reply resource_reply(resource_kind kind, const Row& row, nlohmann::json sto
   return r;
 }
 
+// The same reply under the default projection (what Okta and Entra ask
+// for): the stored text answered as it is, with id, meta and the related
+// references spliced in. Parsing, rendering and re-serializing it cost about
+// a sixth of a lookup's server time (bench/run.sh lookup: 19,500 -> 23,200
+// req/s).
+template <class Row>
+scim_reply text_reply(resource_kind kind, const Row& row, const std::vector<scim::member_ref>& related,
+                      int status, const std::string& base_url) {
+  scim_reply r;
+  r.status = status;
+  r.text = scim::render_text(kind, row.resource,
+                             meta_of(row.id, row.created, row.last_modified, row.version, base_url), &related);
+  r.etag = scim::make_etag(row.version);
+  if (status == 201)
+    r.location = location_of(kind, base_url, row.id);
+  return r;
+}
+
 template <class Row>
 scim_reply resource_reply(resource_kind kind, const Row& row, const std::vector<scim::member_ref>& related,
                           const scim::projection& p, int status, const std::string& base_url) {
@@ -123,18 +141,7 @@ scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,
     refs = to_refs(groups, "direct");
   if (!scim::is_default(p))
     return resource_reply(resource_kind::user, u, std::move(stored), refs, p, status, base_url);
-  // The common case (Okta's and Entra's requests ask for no projection): the
-  // stored text is answered as it is, with id, meta and groups spliced in.
-  // Parsing, rendering and re-serializing it cost about a sixth of a lookup's
-  // server time (bench/run.sh lookup: 19,500 -> 23,200 req/s).
-  scim_reply r;
-  r.status = status;
-  r.text = scim::render_text(resource_kind::user, u.resource,
-                             meta_of(u.id, u.created, u.last_modified, u.version, base_url), &refs);
-  r.etag = scim::make_etag(u.version);
-  if (status == 201)
-    r.location = location_of(resource_kind::user, base_url, u.id);
-  return r;
+  return text_reply(resource_kind::user, u, refs, status, base_url);
 }
 
 scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,
@@ -142,7 +149,9 @@ scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,
   std::vector<scim::member_ref> members;
   if (scim::wants_members(resource_kind::group, p))
     members = to_refs(db.members_of_group(g.id), "User");
-  return resource_reply(resource_kind::group, g, members, p, status, base_url);
+  if (!scim::is_default(p))
+    return resource_reply(resource_kind::group, g, members, p, status, base_url);
+  return text_reply(resource_kind::group, g, members, status, base_url);
 }
 
 bool if_match_admits(const std::string& header, std::int64_t version) {
@@ -227,34 +236,39 @@ scim_reply list_resources(persistence::reader& db, const std::string& directory_
       return scim_reply::failure(scim::error_code::invalid_value,
                                  "sortOrder must be \"ascending\" or \"descending\"");
   }
-  std::vector<nlohmann::json> resources;
+  // Each resource's reply (text under the default projection, else parsed),
+  // gathered into one ListResponse of the same shape.
+  std::vector<scim_reply> replies;
   std::int64_t total = 0;
   if (call.kind == resource_kind::user) {
     auto page = db.find_users(directory_id, q);
     if (!page)
       return scim_reply::failure(page.err());
     total = page->total;
-    if (scim::is_default(*proj)) { // every resource comes as text (user_reply)
-      std::vector<std::string> texts;
-      texts.reserve(page->rows.size());
-      for (const auto& u : page->rows)
-        texts.push_back(std::move(user_reply(db, u, *proj, 200, base_url).text));
-      scim_reply r;
-      r.text = scim::list_response_text(texts, total, start);
-      return r;
-    }
     for (const auto& u : page->rows)
-      resources.push_back(std::move(user_reply(db, u, *proj, 200, base_url).body));
+      replies.push_back(user_reply(db, u, *proj, 200, base_url));
   } else {
     auto page = db.find_groups(directory_id, q);
     if (!page)
       return scim_reply::failure(page.err());
     total = page->total;
     for (const auto& g : page->rows)
-      resources.push_back(std::move(group_reply(db, g, *proj, 200, base_url).body));
+      replies.push_back(group_reply(db, g, *proj, 200, base_url));
   }
   scim_reply r;
-  r.body = scim::list_response(std::move(resources), total, start);
+  if (scim::is_default(*proj)) {
+    std::vector<std::string> texts;
+    texts.reserve(replies.size());
+    for (auto& one : replies)
+      texts.push_back(std::move(one.text));
+    r.text = scim::list_response_text(texts, total, start);
+  } else {
+    std::vector<nlohmann::json> resources;
+    resources.reserve(replies.size());
+    for (auto& one : replies)
+      resources.push_back(std::move(one.body));
+    r.body = scim::list_response(std::move(resources), total, start);
+  }
   return r;
 }
 

@@ -142,43 +142,98 @@ std::string make_etag(std::int64_t version) {
 
 namespace {
 
-// What render() adds to a stored resource: id, meta and the related
-// references (omitted when empty).
-json render_tail(resource_kind kind, const resource_meta& meta, const std::vector<member_ref>* related) {
-  const bool user = kind == resource_kind::user;
-  json out = json::object();
-  out["id"] = meta.id;
-  out["meta"] = {{"resourceType", user ? "User" : "Group"},
-                 {"created", meta.created},
-                 {"lastModified", meta.last_modified},
-                 {"location", meta.base_url + (user ? "/Users/" : "/Groups/") + meta.id},
-                 {"version", make_etag(meta.version)}};
-  if (related && !related->empty()) {
-    json arr = json::array();
-    for (const auto& m : *related) {
-      json e = {{"value", m.value}};
-      if (!m.display.empty())
-        e["display"] = m.display;
-      if (!m.type.empty())
-        e["type"] = m.type;
-      bool to_group = user || iequals(m.type, "Group");
-      e["$ref"] = meta.base_url + (to_group ? "/Groups/" : "/Users/") + m.value;
-      arr.push_back(std::move(e));
+// Appends `s` as a JSON string (UTF-8 kept as is, as dump() does).
+void append_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  std::size_t run = 0; // start of the bytes not yet appended
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    out.append(s.substr(run, i - run));
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static constexpr char hex[] = "0123456789abcdef";
+        out += "\\u00";
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 0xF]);
+      }
     }
-    out[user ? "groups" : "members"] = std::move(arr);
   }
-  return out;
+  out.append(s.substr(run));
+  out.push_back('"');
+}
+
+// What render() adds to a stored resource, as the members of a JSON object
+// without its braces: "id", "meta" and the related references ("groups" of
+// a user, "members" of a group; omitted when empty).
+void append_tail(std::string& out, resource_kind kind, const resource_meta& meta,
+                 const std::vector<member_ref>* related) {
+  const bool user = kind == resource_kind::user;
+  out += "\"id\":";
+  append_string(out, meta.id);
+  out += user ? R"(,"meta":{"resourceType":"User","created":)" : R"(,"meta":{"resourceType":"Group","created":)";
+  append_string(out, meta.created);
+  out += ",\"lastModified\":";
+  append_string(out, meta.last_modified);
+  out += ",\"location\":";
+  append_string(out, meta.base_url + (user ? "/Users/" : "/Groups/") + meta.id);
+  out += ",\"version\":";
+  append_string(out, make_etag(meta.version));
+  out += '}';
+  if (!related || related->empty())
+    return;
+  out += user ? ",\"groups\":[" : ",\"members\":[";
+  for (std::size_t i = 0; i < related->size(); ++i) {
+    const auto& m = (*related)[i];
+    out += i ? ",{\"value\":" : "{\"value\":";
+    append_string(out, m.value);
+    if (!m.display.empty()) {
+      out += ",\"display\":";
+      append_string(out, m.display);
+    }
+    if (!m.type.empty()) {
+      out += ",\"type\":";
+      append_string(out, m.type);
+    }
+    bool to_group = user || iequals(m.type, "Group");
+    out += ",\"$ref\":";
+    append_string(out, meta.base_url + (to_group ? "/Groups/" : "/Users/") + m.value);
+    out += '}';
+  }
+  out += ']';
 }
 
 // True when the stored text may hold something render() or the default
-// projection would change (see render_text).
+// projection would change (see render_text). One pass; a string value that
+// merely looks like such a key or like {} or [] only costs the parse.
 bool needs_parsing(std::string_view t) {
-  if (t.size() < 2 || t.front() != '{' || t.back() != '}' || t.find("\"schemas\":") == std::string_view::npos)
+  if (t.size() < 2 || t.front() != '{' || t.back() != '}')
     return true;
-  for (std::string_view s : {"\"password\":", "\"id\":", "\"meta\":", "\"groups\":", "\"members\":", "{}", "[]"})
-    if (t.find(s) != std::string_view::npos)
+  auto at = [&](std::size_t i, std::string_view key) { return t.compare(i, key.size(), key) == 0; };
+  bool schemas = false;
+  for (std::size_t i = 0; i + 1 < t.size(); ++i) {
+    char c = t[i];
+    if ((c == '{' && t[i + 1] == '}') || (c == '[' && t[i + 1] == ']'))
       return true;
-  return false;
+    if (c != '"')
+      continue;
+    switch (t[i + 1]) {
+      case 's': schemas = schemas || at(i, "\"schemas\":"); break;
+      case 'p': if (at(i, "\"password\":")) return true; break;
+      case 'i': if (at(i, "\"id\":")) return true; break;
+      case 'g': if (at(i, "\"groups\":")) return true; break;
+      case 'm': if (at(i, "\"meta\":") || at(i, "\"members\":")) return true; break;
+      default: break;
+    }
+  }
+  return !schemas;
 }
 
 } // namespace
@@ -190,8 +245,11 @@ json render(resource_kind kind, json stored, const resource_meta& meta,
   if (!out.contains("schemas"))
     out["schemas"] = json::array({core_schema(kind).id});
   out.erase(kind == resource_kind::user ? "groups" : "members");
-  auto tail = render_tail(kind, meta, members_or_groups);
-  for (auto& [key, value] : tail.items())
+  std::string tail = "{";
+  append_tail(tail, kind, meta, members_or_groups);
+  tail += '}';
+  auto added = json::parse(tail);
+  for (auto& [key, value] : added.items())
     out[key] = std::move(value);
   return out;
 }
@@ -203,12 +261,12 @@ std::string render_text(resource_kind kind, std::string_view stored_text, const 
                                       render(kind, json::parse(stored_text, nullptr, false), meta,
                                              members_or_groups),
                                       projection{}));
-  auto tail = dump_json(render_tail(kind, meta, members_or_groups)); // {"id":…,"meta":{…}}
   std::string out;
-  out.reserve(stored_text.size() + tail.size());
+  out.reserve(stored_text.size() + 320 + (members_or_groups ? members_or_groups->size() * 160 : 0));
   out.append(stored_text.substr(0, stored_text.size() - 1));
   out.push_back(',');
-  out.append(tail, 1, std::string::npos);
+  append_tail(out, kind, meta, members_or_groups);
+  out.push_back('}');
   return out;
 }
 
@@ -292,30 +350,23 @@ json list_response(std::vector<json> resources, std::int64_t total_results, std:
 
 std::string list_response_text(const std::vector<std::string>& resources, std::int64_t total_results,
                                std::int64_t start_index) {
-  auto frame = list_response({}, total_results, start_index);
-  frame["itemsPerPage"] = resources.size();
-  // Keys are dumped in order, and "Resources" sorts first: {"Resources":[],…
-  auto text = dump_json(frame);
-  const std::string_view head = "{\"Resources\":[]";
-  if (text.compare(0, head.size(), head) != 0) { // not reached: the key order is fixed
-    std::vector<json> parsed;
-    for (const auto& r : resources)
-      parsed.push_back(json::parse(r, nullptr, false));
-    return dump_json(list_response(std::move(parsed), total_results, start_index));
-  }
-  std::size_t size = text.size();
+  std::size_t size = 160;
   for (const auto& r : resources)
     size += r.size() + 1;
   std::string out;
   out.reserve(size);
-  out.append("{\"Resources\":[");
+  out += "{\"schemas\":[";
+  append_string(out, list_response_urn);
+  out += "],\"totalResults\":" + std::to_string(total_results);
+  out += ",\"itemsPerPage\":" + std::to_string(resources.size());
+  out += ",\"startIndex\":" + std::to_string(start_index);
+  out += ",\"Resources\":[";
   for (std::size_t i = 0; i < resources.size(); ++i) {
     if (i > 0)
       out.push_back(',');
     out.append(resources[i]);
   }
-  out.push_back(']');
-  out.append(text, head.size(), std::string::npos);
+  out += "]}";
   return out;
 }
 

@@ -151,7 +151,7 @@ TEST_CASE("render_text equals the parsed rendering and splices canonical stored 
   };
   const std::vector<member_ref> related[] = {
     {},
-    {{"g-1", "Sales", "direct"}, {"g-2", "", "direct"}},
+    {{"g-1", "Sales", "direct"}, {"g-2", "", "direct"}, {"g-3", "Ops \"EU\" \\ \n\t\x01 \xc3\xb6 </", ""}},
   };
   for (const auto& s : samples) {
     auto n = normalize_resource(s.kind, parse(s.body));
@@ -165,6 +165,22 @@ TEST_CASE("render_text equals the parsed rendering and splices canonical stored 
       auto want = apply_projection(s.kind, render(s.kind, n->resource, meta, &rel), projection{});
       CHECK(got == want);
       CHECK((text.compare(0, stored.size() - 1, stored, 0, stored.size() - 1) == 0) == s.spliced);
+      // The values themselves, escaped and read back.
+      const bool user = s.kind == resource_kind::user;
+      CHECK(got["id"] == meta.id);
+      CHECK(got["meta"] == json{{"resourceType", user ? "User" : "Group"}, {"created", meta.created},
+                                {"lastModified", meta.last_modified},
+                                {"location", meta.base_url + (user ? "/Users/" : "/Groups/") + meta.id},
+                                {"version", "W/\"12\""}});
+      const char* key = user ? "groups" : "members";
+      REQUIRE(got.value(key, json::array()).size() == rel.size());
+      for (std::size_t i = 0; i < rel.size(); ++i) {
+        const auto& e = got[key][i];
+        CHECK(e["value"] == rel[i].value);
+        CHECK(e.value("display", "") == rel[i].display);
+        CHECK(e.value("type", "") == rel[i].type);
+        CHECK(e["$ref"] == meta.base_url + (user ? "/Groups/" : "/Users/") + rel[i].value);
+      }
     }
   }
   // Stored text that is not canonical (an older writer, a hand edit) is
