@@ -263,16 +263,16 @@ private:
     ctx_->record(r.route, r.status, seconds);
     spdlog::info("http {} {} {} {:.1f}ms request_id={}", method_, r.route, r.status,
                  seconds * 1000.0, request_id_);
-    response_ = std::make_shared<wire_response>(to_wire(r, request_id_, version_, keep_alive));
+    response_ = to_wire(std::move(r), request_id_, version_, keep_alive);
     beast::get_lowest_layer(stream_).expires_after(write_timeout);
-    bhttp::async_write(stream_, *response_,
+    net::async_write(stream_, net::buffer(response_),
                        [self = this->shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                          self->on_write(ec, keep_alive);
                        });
   }
 
   void on_write(beast::error_code ec, bool keep_alive) {
-    response_.reset();
+    response_.clear();
     if (awaiting_) {
       awaiting_ = false;
       ctx_->finish_in_flight();
@@ -308,7 +308,7 @@ private:
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::shared_ptr<wire_response> response_; // alive until written
+  std::string response_; // the bytes being written
   std::shared_ptr<session> hold_;           // self-reference while the handler has the request
   std::string remote_;
   std::string method_;

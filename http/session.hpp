@@ -23,7 +23,6 @@ namespace dirsync::http::detail {
 /// The request type Beast parses into.
 using wire_request = boost::beast::http::request<boost::beast::http::string_body>;
 /// The response type Beast writes.
-using wire_response = boost::beast::http::response<boost::beast::http::string_body>;
 
 class session_base;
 
@@ -76,9 +75,10 @@ void launch_session(boost::asio::ip::tcp::socket socket, const std::shared_ptr<s
 /// Pure: converts a parsed Beast request into the handler's request.
 request to_request(const wire_request& in, std::string remote_address, std::string request_id);
 
-/// Pure: converts a handler response into the Beast response to write.
-wire_response to_wire(const response& in, const std::string& request_id, unsigned version,
-                      bool keep_alive);
+/// Pure: the bytes of a handler response as written to the connection:
+/// status line, Server, X-Request-Id, Content-Type, the extra headers,
+/// Connection as `keep_alive` and the version need, Content-Length, body.
+std::string to_wire(response&& in, const std::string& request_id, unsigned version, bool keep_alive);
 
 /// Pure: the request target of the request line at the start of `buffered`
 /// ("METHOD SP target SP ..."), or "" when there is none. Lets a request that

@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <boost/beast/http.hpp>
+
+#include "http/session.hpp"
 #include "http/support.hpp"
 
 using namespace dirsync::http;
@@ -227,4 +230,58 @@ TEST_CASE("Expect: 100-continue gets an interim answer before the body is sent",
   REQUIRE(!c.read(final));
   CHECK(final.result_int() == 200);
   CHECK(final.body() == "hello");
+}
+
+// The response bytes are written by to_wire, not Beast's serializer: they
+// must still parse as the response the handler gave, with Connection and
+// Content-Length as the version and status require.
+TEST_CASE("responses are written as valid HTTP/1.x with the handler's status, headers and body", "[http]") {
+  namespace bhttp = boost::beast::http;
+  auto parse = [](const std::string& bytes) {
+    bhttp::response_parser<bhttp::string_body> p;
+    p.eager(true); // header and body in one put
+    boost::beast::error_code ec;
+    auto n = p.put(boost::asio::buffer(bytes), ec);
+    INFO(bytes);
+    REQUIRE_FALSE(ec);
+    CHECK(p.is_done());
+    CHECK(n == bytes.size());
+    return p.release();
+  };
+  response r;
+  r.status = 201;
+  r.content_type = "application/scim+json";
+  r.body = R"({"id":"u1"})";
+  r.headers = {{"ETag", "W/\"1\""}, {"Location", "https://h/scim/v2/Users/u1\r\nX-Evil: 1"}};
+  auto bytes = detail::to_wire(response{r}, "0123456789abcdef", 11, true);
+  CHECK(bytes.rfind("HTTP/1.1 201 Created\r\n", 0) == 0);
+  auto m = parse(bytes);
+  CHECK(m.result_int() == 201);
+  CHECK(m[bhttp::field::server] == "dirsync");
+  CHECK(m["X-Request-Id"] == "0123456789abcdef");
+  CHECK(m[bhttp::field::content_type] == "application/scim+json");
+  CHECK(m[bhttp::field::etag] == "W/\"1\"");
+  CHECK(m[bhttp::field::location] == "https://h/scim/v2/Users/u1X-Evil: 1"); // no header injection
+  CHECK(m.count("X-Evil") == 0);
+  CHECK(m[bhttp::field::content_length] == "11");
+  CHECK(m.body() == r.body);
+  CHECK(m.keep_alive());
+
+  auto closing = parse(detail::to_wire(response{r}, "id", 11, false));
+  CHECK_FALSE(closing.keep_alive());
+  CHECK(closing[bhttp::field::connection] == "close");
+  auto old_keep = parse(detail::to_wire(response{r}, "id", 10, true));
+  CHECK(old_keep.version() == 10);
+  CHECK(old_keep.keep_alive());
+  CHECK_FALSE(parse(detail::to_wire(response{r}, "id", 10, false)).keep_alive());
+
+  response none;
+  none.status = 204;
+  none.content_type.clear();
+  none.body = "ignored";
+  auto empty = detail::to_wire(std::move(none), "id", 11, true);
+  CHECK(empty.find("Content-Length") == std::string::npos);
+  CHECK(empty.size() >= 4);
+  CHECK(empty.compare(empty.size() - 4, 4, "\r\n\r\n") == 0); // nothing after the header
+  CHECK(parse(empty).result_int() == 204);
 }
