@@ -113,7 +113,19 @@ private:
     parser_.emplace();
     parser_->body_limit(ctx_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(ctx_->options.max_header_bytes));
+    // Usually the whole request came with its first byte: parse what is
+    // buffered here instead of through an asynchronous read, whose
+    // completion would take one more trip through the I/O queue.
+    beast::error_code ec;
+    parser_->eager(true); // header and as much body as is buffered
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (ec == bhttp::error::need_more)
+      ec = {};
+    if (ec || parser_->is_done())
+      return on_read(ec);
     beast::get_lowest_layer(stream_).expires_after(ctx_->options.read_timeout);
+    if (parser_->is_header_done())
+      return on_header(ec); // Expect: 100-continue, then the rest of the body
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                                self->on_header(ec);

@@ -93,6 +93,29 @@ TEST_CASE("pipelined requests are answered in order", "[http]") {
   CHECK(b.body() == "/second");
 }
 
+// A request is parsed from what the first read brought when it is all
+// there; a request cut anywhere (inside the header, inside the body) is
+// still read whole, and bytes of the next request stay for it.
+TEST_CASE("requests arriving in pieces are read whole, and the next one after them", "[http]") {
+  running_server s([](request req, responder reply) {
+    response r;
+    r.body = req.method + " " + req.path + " " + req.body;
+    reply.send(r);
+  });
+  client c(s.port());
+  const std::string pieces[] = {"POST /a HTTP/1.1\r\nHost: x\r\nContent-Le", "ngth: 5\r\n\r\nab",
+                                "cdeGET /b HTTP/1.1\r\n", "Host: x\r\n\r\n"};
+  for (const auto& p : pieces) {
+    REQUIRE(!c.write_raw(p));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5)); // separate segments, separate reads
+  }
+  bhttp::response<bhttp::string_body> a, b;
+  REQUIRE(!c.read(a));
+  REQUIRE(!c.read(b));
+  CHECK(a.body() == "POST /a abcde");
+  CHECK(b.body() == "GET /b ");
+}
+
 TEST_CASE("a handler may answer later from another thread", "[http]") {
   std::thread worker;
   running_server s([&](request, responder reply) {
