@@ -6,6 +6,7 @@
 #        bench/run.sh lookup -n 20000 -c 16 --users 10000
 #        bench/run.sh group --members 10000 --removals 1000
 #        DIRECTORIES=3 bench/run.sh mix -n 20000 -c 16
+#        bench/run.sh health -n 300000 -c 16     (GET /healthz: the HTTP layer alone)
 #        bench/run.sh overload [-c 320 --max-seconds 10 --factor 10]
 #
 # overload: the server runs with --http.max_in_flight 32 (unless SERVE_ARGS
@@ -31,7 +32,7 @@
 set -euo pipefail
 
 BUILD=${BUILD:-./build}
-WORKLOAD=${1:?usage: bench/run.sh create|lookup|patch|group|mix|overload [loadgen options]}
+WORKLOAD=${1:?usage: bench/run.sh create|lookup|patch|group|mix|overload|health [loadgen options]}
 shift
 if [[ $WORKLOAD == overload ]]; then
   SERVE_ARGS=${SERVE_ARGS:---http.max_in_flight 32}
