@@ -128,9 +128,9 @@ scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
   std::vector<persistence::member_row> groups;
   if (scim::wants_members(resource_kind::user, p))
     groups = db.groups_of_user(u.id);
-  if (!scim::is_default(p))
-    return user_reply(u, nlohmann::json::parse(u.resource, nullptr, false), groups, p, status, base_url);
-  return user_reply(u, nlohmann::json(), groups, p, status, base_url);
+  if (scim::is_default(p))
+    return text_reply(resource_kind::user, u, to_refs(groups, "direct"), status, base_url);
+  return user_reply(u, nlohmann::json::parse(u.resource, nullptr, false), groups, p, status, base_url);
 }
 
 scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,

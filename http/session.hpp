@@ -22,7 +22,6 @@ namespace dirsync::http::detail {
 
 /// The request type Beast parses into.
 using wire_request = boost::beast::http::request<boost::beast::http::string_body>;
-/// The response type Beast writes.
 
 class session_base;
 
