@@ -224,12 +224,14 @@ bool needs_parsing(std::string_view t) {
       return true;
     if (c != '"')
       continue;
+    // Keys are matched without their colon, so `"password" :` (not what
+    // dump() writes) is caught too.
     switch (t[i + 1]) {
       case 's': schemas = schemas || at(i, "\"schemas\":"); break;
-      case 'p': if (at(i, "\"password\":")) return true; break;
-      case 'i': if (at(i, "\"id\":")) return true; break;
-      case 'g': if (at(i, "\"groups\":")) return true; break;
-      case 'm': if (at(i, "\"meta\":") || at(i, "\"members\":")) return true; break;
+      case 'p': if (at(i, "\"password\"")) return true; break;
+      case 'i': if (at(i, "\"id\"")) return true; break;
+      case 'g': if (at(i, "\"groups\"")) return true; break;
+      case 'm': if (at(i, "\"meta\"") || at(i, "\"members\"")) return true; break;
       default: break;
     }
   }

@@ -191,6 +191,9 @@ TEST_CASE("render_text equals the parsed rendering and splices canonical stored 
   CHECK_FALSE(got.contains("password"));
   CHECK(got["id"] == meta.id);
   CHECK(got["meta"]["version"] == make_etag(12));
+  auto spaced = std::string(R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"e",)"
+                            R"("password" : "secret"})");
+  CHECK_FALSE(json::parse(render_text(resource_kind::user, spaced, meta, nullptr)).contains("password"));
 }
 
 TEST_CASE("list_response_text equals the parsed ListResponse", "[resource]") {
