@@ -6,6 +6,7 @@
 #include "http/json_body.hpp"
 #include "http/query.hpp"
 #include "http/scim_routes.hpp"
+#include "scim/resource.hpp"
 
 namespace dirsync::http {
 
@@ -34,7 +35,7 @@ response json_response(int status, const nlohmann::json& body, std::string route
     return r;
   }
   r.content_type = "application/json";
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = scim::dump_json(body);
   return r;
 }
 
@@ -156,7 +157,7 @@ response scim_error_response(const scim::error& e, std::string route) {
   response r;
   r.status = scim::http_status(e.code);
   r.content_type = "application/scim+json";
-  r.body = scim::to_json(e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = scim::dump_json(scim::to_json(e));
   r.route = std::move(route);
   if (r.status == 401)
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"dirsync\"");
