@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include <openssl/crypto.h>
@@ -27,16 +28,53 @@ std::int64_t manual_clock::to_ms(time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+namespace {
+
+// Writes `v` as `width` decimal digits (zero-padded) at `out`.
+char* put_digits(char* out, unsigned v, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  }
+  return out + width;
+}
+
+} // namespace
+
 std::string format_time(clock::time_point t) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
+  // Every request formats the time at least once (token expiry, meta,
+  // audit), so this is Howard Hinnant's civil_from_days instead of gmtime_r
+  // (which takes glibc's time zone lock) and snprintf.
+  using namespace std::chrono;
+  // A system_clock time point spans the years 1677-2262: four digits.
+  std::int64_t ms = duration_cast<milliseconds>(t.time_since_epoch()).count();
+  auto days = ms >= 0 ? ms / 86'400'000 : (ms - 86'399'999) / 86'400'000;
+  auto ms_of_day = static_cast<unsigned>(ms - days * 86'400'000);
+  auto z = days + 719'468;
+  auto era = (z >= 0 ? z : z - 146'096) / 146'097;
+  auto doe = static_cast<unsigned>(z - era * 146'097);
+  auto yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;
+  auto doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  auto mp = (5 * doy + 2) / 153;
+  auto day = doy - (153 * mp + 2) / 5 + 1;
+  auto month = mp < 10 ? mp + 3 : mp - 9;
+  auto year = static_cast<std::int64_t>(yoe) + era * 400 + (month <= 2 ? 1 : 0);
+  char buf[24];
+  char* p = put_digits(buf, static_cast<unsigned>(year), 4);
+  *p++ = '-';
+  p = put_digits(p, month, 2);
+  *p++ = '-';
+  p = put_digits(p, day, 2);
+  *p++ = 'T';
+  p = put_digits(p, ms_of_day / 3'600'000, 2);
+  *p++ = ':';
+  p = put_digits(p, ms_of_day / 60'000 % 60, 2);
+  *p++ = ':';
+  p = put_digits(p, ms_of_day / 1000 % 60, 2);
+  *p++ = '.';
+  p = put_digits(p, ms_of_day % 1000, 3);
+  *p++ = 'Z';
+  return std::string(buf, p);
 }
 
 std::optional<clock::time_point> parse_time(const std::string& text) {
@@ -122,15 +160,19 @@ std::string random_ids::new_secret(std::size_t bytes) {
 }
 
 std::string sha256_hex(const std::string& secret) {
+  // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up in its
+  // provider store (under a lock) on every digest, and every SCIM request
+  // hashes its bearer token.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned len = 0;
-  EVP_Digest(secret.data(), secret.size(), digest, &len, EVP_sha256(), nullptr);
+  if (!sha256 || EVP_Digest(secret.data(), secret.size(), digest, &len, sha256, nullptr) != 1)
+    std::abort(); // no SHA-256 at all: no token or key could be checked
   static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
+  std::string out(2 * len, '\0');
   for (unsigned i = 0; i < len; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0xf]);
+    out[2 * i] = hex[digest[i] >> 4];
+    out[2 * i + 1] = hex[digest[i] & 0xf];
   }
   return out;
 }

@@ -28,7 +28,12 @@
 # flags for serve), BENCH_TIMEOUT (seconds for the load generator, default
 # 1800), RESTART=1 (after the run: restart the server, report time to ready
 # and resident memory), PROFILE=FILE (record the server with `perf record -g`
-# into FILE during the measured run; read it with `perf report -i FILE`).
+# into FILE during the measured run; read it with `perf report -i FILE`),
+# CALLGRIND=FILE (run the server under valgrind's callgrind, counting only
+# during the load generator's run, and print the instructions it executed:
+# unlike time, the count does not vary with the VM's speed, so a change worth
+# a few per cent shows; compare two runs that differ only in -n to get the
+# instructions per request; read FILE with `callgrind_annotate FILE`).
 set -euo pipefail
 
 BUILD=${BUILD:-./build}
@@ -47,7 +52,11 @@ done
 if [[ $WORKLOAD == mix ]]; then DIRECTORIES=${DIRECTORIES:-3}; else DIRECTORIES=${DIRECTORIES:-1}; fi
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1800}
 
-SERVER_PIN=() LOAD_PIN=()
+SERVER_PIN=() LOAD_PIN=() SERVER_WRAP=()
+if [[ -n ${CALLGRIND:-} ]]; then
+  command -v valgrind >/dev/null || { echo "CALLGRIND needs valgrind (apt-get install valgrind)" >&2; exit 2; }
+  SERVER_WRAP=(valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$CALLGRIND")
+fi
 if [[ $(nproc) -ge 2 ]] && command -v taskset >/dev/null; then
   SERVER_PIN=(taskset -c 0) LOAD_PIN=(taskset -c 1)
 fi
@@ -71,7 +80,7 @@ READY_MS=
 start_server() {
   : >"$TMP/serve.out"
   local t0; t0=$(date +%s%N)
-  "${SERVER_PIN[@]}" "$DIRSYNCD" serve --storage.path "$TMP/dirsync.db" --http.port 0 \
+  "${SERVER_PIN[@]}" "${SERVER_WRAP[@]}" "$DIRSYNCD" serve --storage.path "$TMP/dirsync.db" --http.port 0 \
     --mail.folder "$TMP/mail" ${SERVE_ARGS:-} >"$TMP/serve.out" 2>>"$TMP/serve.err" &
   PID=$!
   for _ in $(seq 1 600); do
@@ -102,6 +111,7 @@ if [[ -n ${PROFILE:-} ]]; then
   PERF_PID=$!
   sleep 1
 fi
+[[ -n ${CALLGRIND:-} ]] && callgrind_control -i on "$PID" >/dev/null
 CPU0=$(server_cpu)
 WRITTEN0=$(server_written)
 T0=$(date +%s%N)
@@ -112,6 +122,7 @@ if [[ -n $PERF_PID ]]; then
   kill -INT "$PERF_PID" 2>/dev/null || true
   wait "$PERF_PID" 2>/dev/null || true
 fi
+[[ -n ${CALLGRIND:-} ]] && callgrind_control -i off "$PID" >/dev/null
 WALL=$(( ($(date +%s%N) - T0) / 1000000 ))
 CPU=$(( $(server_cpu) - CPU0 ))
 WRITTEN=$(( $(server_written) - WRITTEN0 ))
@@ -136,5 +147,8 @@ cat "$TMP/loadgen.out"
 echo "server: cpu $(awk -v t="$CPU" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}') s during the run (${WALL} ms wall), ${MEM}data ${DBSIZE} MiB, $(( WRITTEN / 1048576 )) MiB written to disk"
 [[ -n $WRITER ]] && echo "$WRITER"
 [[ -n $RESTART_LINE ]] && echo "$RESTART_LINE"
+if [[ -n ${CALLGRIND:-} ]]; then
+  echo "callgrind: $(callgrind_annotate "$CALLGRIND" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,) instructions during the run ($CALLGRIND)"
+fi
 [[ $RC == 0 ]] && echo "result: OK (nothing acknowledged was lost)" || echo "result: FAILED (loadgen exit $RC)"
 exit "$RC"

@@ -106,14 +106,28 @@ std::string new_request_id() {
 }
 
 void server_context::record(const std::string& route, int status, double seconds) {
-  registry
-      ->counter("dirsync_http_requests_total", "HTTP requests answered, by route and status.",
-                {{"route", route}, {"status", std::to_string(status)}})
-      .inc();
-  registry
-      ->histogram("dirsync_http_request_duration_seconds",
-                  "Time from a complete request to its response, by route.", {{"route", route}})
-      .observe(seconds);
+  metrics::histogram* duration = nullptr;
+  metrics::counter* total = nullptr;
+  {
+    std::lock_guard lock(series_mutex);
+    auto& s = series[route];
+    if (!s.duration)
+      s.duration = &registry->histogram("dirsync_http_request_duration_seconds",
+                                        "Time from a complete request to its response, by route.",
+                                        {{"route", route}});
+    duration = s.duration;
+    for (auto& [code, c] : s.totals)
+      if (code == status)
+        total = c;
+    if (!total) {
+      total = &registry->counter("dirsync_http_requests_total",
+                                 "HTTP requests answered, by route and status.",
+                                 {{"route", route}, {"status", std::to_string(status)}});
+      s.totals.emplace_back(status, total);
+    }
+  }
+  total->inc();
+  duration->observe(seconds);
 }
 
 void server_context::finish_in_flight() {

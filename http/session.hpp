@@ -7,6 +7,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -48,6 +49,15 @@ struct server_context {
   std::mutex sessions_mutex;                         ///< Guards `sessions`.
   std::vector<std::weak_ptr<session_base>> sessions; ///< Live connections.
   std::size_t prune_sessions_at = 64;                ///< Size that triggers a prune.
+
+  /// Series of one route (and status), found once: the registry's lookup
+  /// builds label sets and takes its lock.
+  struct route_series {
+    metrics::histogram* duration = nullptr;                ///< By route.
+    std::vector<std::pair<int, metrics::counter*>> totals; ///< By status.
+  };
+  std::mutex series_mutex;                                  ///< Guards `series`.
+  std::unordered_map<std::string, route_series> series;     ///< By route.
 
   /// Records one answered request: requests_total and duration histogram.
   void record(const std::string& route, int status, double seconds);

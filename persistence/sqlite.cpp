@@ -1,5 +1,7 @@
 #include "persistence/sqlite.hpp"
 
+#include <mutex>
+
 namespace dirsync::persistence {
 
 void statement::reset() {
@@ -61,6 +63,11 @@ bool statement::is_null(int col) const {
 
 connection::connection(const std::string& path, bool read_only)
   : db_(nullptr, &sqlite3_close_v2) {
+  // Debian's SQLite keeps memory statistics by default: every sqlite3_malloc
+  // and free then takes one process-wide mutex. dirsyncd never reads them.
+  // The setting must precede SQLite's initialization, i.e. the first open.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   sqlite3* raw = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY
                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
