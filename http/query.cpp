@@ -65,7 +65,14 @@ query_params parse_query_string(std::string_view query) { return split_query(que
 
 parsed_target parse_target(std::string_view target) {
   parsed_target out;
-  auto parsed = boost::urls::parse_uri_reference(target);
+  // A request's target is nearly always origin-form ("/path?query", RFC 9112
+  // 3.2.1), whose grammar is a fraction of a URI reference's. Anything else
+  // ("//…", a fragment, an absolute URI) goes through the whole grammar.
+  const bool origin_form = target.size() > 1 && target[0] == '/' && target[1] != '/';
+  auto parsed = origin_form ? boost::urls::parse_origin_form(target)
+                            : boost::urls::parse_uri_reference(target);
+  if (!parsed && origin_form)
+    parsed = boost::urls::parse_uri_reference(target);
   if (parsed) {
     out.path = parsed->path();
     if (parsed->has_query())

@@ -105,6 +105,8 @@ public:
   std::string error_message() const;
   /// Rows changed by the last statement.
   std::int64_t changes() const noexcept;
+  /// True when no transaction is open.
+  bool autocommit() const noexcept { return sqlite3_get_autocommit(db_.get()) != 0; }
   /// Raw handle.
   sqlite3* get() const noexcept { return db_.get(); }
 

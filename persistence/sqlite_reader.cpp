@@ -238,6 +238,26 @@ std::pair<std::int64_t, std::int64_t> sqlite_reader::managed_counts(const std::s
   return out;
 }
 
+void sqlite_reader::begin_snapshot() {
+  // A snapshot left open (it cannot be, with reader_snapshot) would pin an
+  // old state: end it before starting the next.
+  if (!c_->autocommit())
+    end_snapshot();
+  if (auto st = c_->prepare("BEGIN"); st != nullptr)
+    st->step();
+}
+
+void sqlite_reader::end_snapshot() {
+  if (c_->autocommit())
+    return;
+  if (auto st = c_->prepare("COMMIT"); st != nullptr) {
+    st->step();
+    if (st->last_code() == SQLITE_DONE)
+      return;
+  }
+  c_->exec("ROLLBACK");
+}
+
 bool sqlite_reader::ping() {
   auto st = c_->prepare("SELECT 1");
   return st != nullptr && st->step();

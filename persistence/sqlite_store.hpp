@@ -36,6 +36,8 @@ public:
   std::optional<admin_row> admin_by_key_hash(const std::string& key_hash) override;
   std::pair<std::int64_t, std::int64_t> managed_counts(const std::string& directory_id) override;
   bool ping() override;
+  void begin_snapshot() override;
+  void end_snapshot() override;
   std::vector<admin_entry> admins() override;
   std::vector<admin_user> admin_users(const user_query& q) override;
   std::optional<admin_user> admin_user_by_id(const std::string& id) override;

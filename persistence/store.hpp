@@ -23,6 +23,22 @@ struct list_query {
   std::int64_t limit = 100;   ///< count.
 };
 
+class reader;
+
+/// Holds a read transaction open for its lifetime (reader::begin_snapshot).
+class snapshot {
+public:
+  /// Begins the snapshot.
+  explicit snapshot(reader& r);
+  /// Ends it, also when the work inside threw.
+  ~snapshot();
+  snapshot(const snapshot&) = delete;
+  snapshot& operator=(const snapshot&) = delete;
+
+private:
+  reader& r_;
+};
+
 /// Read-only access (one per reader actor). Every lookup is scoped by
 /// directory id, so one directory can never see another's objects (S9).
 class reader {
@@ -56,6 +72,12 @@ public:
   virtual std::optional<admin_row> admin_by_key_hash(const std::string& key_hash) = 0;
   /// True when the database answers a trivial query (readiness).
   virtual bool ping() = 0;
+  /// Starts one read transaction: every query until end_snapshot() sees
+  /// the same committed state (a user and its groups, a page and its
+  /// total), and the database's read lock is taken once, not per query.
+  virtual void begin_snapshot() {}
+  /// Ends the read transaction begin_snapshot() started.
+  virtual void end_snapshot() {}
   /// Every admin, revoked ones too, without key hashes (A1, A2).
   virtual std::vector<admin_entry> admins() = 0;
   /// A page of users of the whole organisation, in rowid order (U1, U9).
@@ -78,6 +100,9 @@ struct membership_change {
   std::vector<std::string> remove;  ///< User ids to remove (no-op if absent).
   bool replace_all = false;         ///< Drop every member first.
 };
+
+inline snapshot::snapshot(reader& r) : r_(r) { r_.begin_snapshot(); }
+inline snapshot::~snapshot() { r_.end_snapshot(); }
 
 /// The single write connection, owned by the writer actor. Operations run
 /// inside `begin_batch` / `commit_batch`; each in its own savepoint so one

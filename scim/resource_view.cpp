@@ -2,6 +2,7 @@
 #include "scim/resource.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 
 namespace dirsync::scim {
@@ -211,22 +212,25 @@ void append_tail(std::string& out, resource_kind kind, const resource_meta& meta
 }
 
 // True when the stored text may hold something render() or the default
-// projection would change (see render_text). One pass; a string value that
+// projection would change (see render_text). It jumps from quote to quote
+// with memchr (every reply of a lookup passes here); a string value that
 // merely looks like such a key or like {} or [] only costs the parse.
 bool needs_parsing(std::string_view t) {
   if (t.size() < 2 || t.front() != '{' || t.back() != '}')
     return true;
+  if (t.find("{}") != std::string_view::npos || t.find("[]") != std::string_view::npos)
+    return true;
   auto at = [&](std::size_t i, std::string_view key) { return t.compare(i, key.size(), key) == 0; };
   bool schemas = false;
-  for (std::size_t i = 0; i + 1 < t.size(); ++i) {
-    char c = t[i];
-    if ((c == '{' && t[i + 1] == '}') || (c == '[' && t[i + 1] == ']'))
-      return true;
-    if (c != '"')
-      continue;
+  // From quote to quote with memchr: every key starts at one.
+  const char* const begin = t.data();
+  const char* const end = begin + t.size() - 1; // a quote needs a character after it
+  for (auto* q = static_cast<const char*>(std::memchr(begin, '"', t.size() - 1)); q;
+       q = static_cast<const char*>(std::memchr(q + 1, '"', static_cast<std::size_t>(end - q - 1)))) {
+    auto i = static_cast<std::size_t>(q - begin);
     // Keys are matched without their colon, so `"password" :` (not what
     // dump() writes) is caught too.
-    switch (t[i + 1]) {
+    switch (q[1]) {
       case 's': schemas = schemas || at(i, "\"schemas\":"); break;
       case 'p': if (at(i, "\"password\"")) return true; break;
       case 'i': if (at(i, "\"id\"")) return true; break;

@@ -104,3 +104,27 @@ TEST_CASE("an empty query followed by a fragment has no parameters", "[http]") {
   CHECK(parse_target("/x?a=1&b#frag").query == query_params{{"a", "1"}, {"b", ""}});
   CHECK(parse_target("/x?").query.empty());
 }
+
+TEST_CASE("origin-form targets, fragments, network paths and absolute URIs all split as a URI reference does",
+          "[http]") {
+  // Origin-form takes a shorter grammar; what it does not accept goes
+  // through the whole URI-reference grammar, so both give the same answer.
+  auto frag = parse_target("/scim/v2/Users?count=2#top");
+  CHECK(frag.strict);
+  CHECK(frag.path == "/scim/v2/Users");
+  REQUIRE(frag.query.size() == 1);
+  CHECK(frag.query[0].second == "2");
+  auto network = parse_target("//host/scim/v2/Users?count=3");
+  CHECK(network.strict);
+  CHECK(network.path == "/scim/v2/Users");
+  auto absolute = parse_target("http://127.0.0.1:8080/scim/v2/Users?count=4");
+  CHECK(absolute.strict);
+  CHECK(absolute.path == "/scim/v2/Users");
+  REQUIRE(absolute.query.size() == 1);
+  CHECK(absolute.query[0].second == "4");
+  auto empty_segments = parse_target("/scim//v2/Users/?a=%20&b");
+  CHECK(empty_segments.strict);
+  CHECK(empty_segments.path == "/scim//v2/Users/");
+  REQUIRE(empty_segments.query.size() == 2);
+  CHECK(empty_segments.query[0].second == " ");
+}

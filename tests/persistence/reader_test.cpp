@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <unistd.h>
 
@@ -271,4 +272,39 @@ TEST_CASE_METHOD(reader_fixture, "directory_by_token_hash and directories", "[pe
   REQUIRE(all.size() == 2);
   CHECK(all[0].id == "dA");
   CHECK(all[1].id == "dB");
+}
+
+TEST_CASE_METHOD(reader_fixture, "a snapshot sees one committed state until it ends, then the newest",
+                 "[persistence]") {
+  {
+    snapshot scope{*r};
+    REQUIRE(r->user("dA", "a1"));
+    // Committed meanwhile: a user gone and a new one.
+    commit_one([](writer& wr) { return wr.delete_user("dA", "a1"); });
+    commit_one([](writer& wr) { return wr.insert_user(user("n1", "dA", "newbie", "N")); });
+    CHECK(r->user("dA", "a1"));
+    CHECK(!r->user("dA", "n1"));
+    CHECK(r->groups_of_user("a1").size() == 2);
+    CHECK(names({}).size() == 5);
+  }
+  CHECK(!r->user("dA", "a1"));
+  CHECK(r->user("dA", "n1"));
+  CHECK(names({}).size() == 5);
+
+  // Ended even when the work inside throws, so no reader stays on an old
+  // state; a second begin without an end does not pin one either.
+  try {
+    snapshot scope{*r};
+    REQUIRE(r->user("dA", "n1"));
+    throw std::runtime_error("job failed");
+  } catch (const std::runtime_error&) {
+  }
+  r->begin_snapshot();
+  REQUIRE(r->user("dA", "n1"));
+  commit_one([](writer& wr) { return wr.delete_user("dA", "n1"); });
+  r->begin_snapshot();
+  CHECK(!r->user("dA", "n1"));
+  r->end_snapshot();
+  commit_one([](writer& wr) { return wr.insert_user(user("n2", "dA", "second", "S")); });
+  CHECK(r->user("dA", "n2"));
 }
