@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <memory>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -163,10 +164,14 @@ std::string sha256_hex(const std::string& secret) {
   // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up in its
   // provider store (under a lock) on every digest, and every SCIM request
   // hashes its bearer token.
+  // The context is kept per thread for the same reason.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned len = 0;
-  if (!sha256 || EVP_Digest(secret.data(), secret.size(), digest, &len, sha256, nullptr) != 1)
+  if (!sha256 || !ctx || EVP_DigestInit_ex2(ctx.get(), sha256, nullptr) != 1
+      || EVP_DigestUpdate(ctx.get(), secret.data(), secret.size()) != 1
+      || EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1)
     std::abort(); // no SHA-256 at all: no token or key could be checked
   static constexpr char hex[] = "0123456789abcdef";
   std::string out(2 * len, '\0');

@@ -1,5 +1,6 @@
 #include "scim/filter.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
@@ -227,6 +228,12 @@ private:
     if (!ok())
       return nullptr;
     if (t.kind == tok::string) {
+      // Printable ASCII without escapes (an Okta userName) is its own value;
+      // anything else is read by the JSON parser, which checks escapes and
+      // UTF-8.
+      auto inner = t.text.substr(1, t.text.size() - 2);
+      if (std::all_of(inner.begin(), inner.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '\\'; }))
+        return std::string{inner};
       auto j = nlohmann::json::parse(t.text.begin(), t.text.end(), nullptr, false);
       if (j.is_discarded() || !j.is_string())
         fail(t.pos, "invalid string literal (bad escape or control character)");

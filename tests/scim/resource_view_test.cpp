@@ -196,6 +196,33 @@ TEST_CASE("render_text equals the parsed rendering and splices canonical stored 
   CHECK_FALSE(json::parse(render_text(resource_kind::user, spaced, meta, nullptr)).contains("password"));
 }
 
+TEST_CASE("render_text escapes every byte JSON must escape, wherever it falls in a value", "[resource]") {
+  // The escaper scans eight bytes at a time: each byte that needs escaping,
+  // and a few that do not, at every position across two words and a tail.
+  const resource_meta meta{"id-1", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z", 1,
+                           "https://dirsync.example.com/scim/v2"};
+  const std::string stored = R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"G"})";
+  std::vector<char> bytes{'"', '\\', '\x7f', ' ', '!', '#', '[', ']', '\xc3'};
+  for (int c = 0; c < 0x20; ++c)
+    bytes.push_back(static_cast<char>(c));
+  for (char b : bytes) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      std::string value(19, 'x');
+      value[at] = b;
+      if (b == '\xc3') // keep it valid UTF-8: a two-byte sequence
+        value.insert(at + 1, 1, '\xb6');
+      std::vector<member_ref> members{{value, value, "User"}};
+      auto text = render_text(resource_kind::group, stored, meta, &members);
+      auto got = json::parse(text, nullptr, false);
+      INFO("byte " << static_cast<int>(static_cast<unsigned char>(b)) << " at " << at);
+      REQUIRE_FALSE(got.is_discarded());
+      CHECK(got["members"][0]["value"] == value);
+      CHECK(got["members"][0]["display"] == value);
+      CHECK(text.find(json(value).dump()) != std::string::npos); // the same escapes as dump()
+    }
+  }
+}
+
 TEST_CASE("list_response_text equals the parsed ListResponse", "[resource]") {
   std::vector<std::string> texts{R"({"id":"a","userName":"x"})", R"({"id":"b","userName":"y"})"};
   auto got = json::parse(list_response_text(texts, 7, 3));
