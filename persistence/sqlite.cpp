@@ -84,6 +84,15 @@ int connection::exec(const std::string& sql) {
   return sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr);
 }
 
+int connection::run(const std::string& sql) {
+  auto st = prepare(sql);
+  if (st == nullptr)
+    return sqlite3_errcode(db_.get());
+  st->step();
+  auto rc = st->last_code();
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
 lease connection::prepare(const std::string& sql) {
   if (auto i = cache_.find(sql); i != cache_.end()) {
     i->second->reset();
@@ -114,7 +123,7 @@ std::int64_t connection::changes() const noexcept {
 }
 
 transaction::transaction(connection& c) : c_(c) {
-  open_ = c_.exec("BEGIN IMMEDIATE") == SQLITE_OK;
+  open_ = c_.run("BEGIN IMMEDIATE") == SQLITE_OK;
 }
 
 transaction::~transaction() {
@@ -123,31 +132,31 @@ transaction::~transaction() {
 }
 
 int transaction::commit() {
-  int rc = c_.exec("COMMIT");
+  int rc = c_.run("COMMIT");
   if (rc == SQLITE_OK)
     open_ = false;
   return rc;
 }
 
 void transaction::rollback() {
-  c_.exec("ROLLBACK");
+  c_.run("ROLLBACK");
   open_ = false;
 }
 
 savepoint::savepoint(connection& c) : c_(c) {
-  open_ = c_.exec("SAVEPOINT sp") == SQLITE_OK;
+  open_ = c_.run("SAVEPOINT sp") == SQLITE_OK;
 }
 
 savepoint::~savepoint() {
   if (open_) {
-    c_.exec("ROLLBACK TO sp");
-    c_.exec("RELEASE sp");
+    c_.run("ROLLBACK TO sp");
+    c_.run("RELEASE sp");
   }
 }
 
 void savepoint::release() {
   if (open_) {
-    c_.exec("RELEASE sp");
+    c_.run("RELEASE sp");
     open_ = false;
   }
 }

@@ -98,6 +98,10 @@ public:
   const std::string& open_error() const noexcept { return open_error_; }
   /// Runs SQL without results; returns the SQLite code.
   int exec(const std::string& sql);
+  /// Runs one statement without results through the statement cache (for
+  /// the BEGIN, COMMIT and SAVEPOINT of every write: no parse each time);
+  /// returns SQLITE_OK or the error code.
+  int run(const std::string& sql);
   /// A cached prepared statement for `sql`, reset and ready to bind; null if
   /// the SQL does not compile (see `error_message`).
   lease prepare(const std::string& sql);

@@ -239,23 +239,18 @@ std::pair<std::int64_t, std::int64_t> sqlite_reader::managed_counts(const std::s
 }
 
 void sqlite_reader::begin_snapshot() {
-  // A snapshot left open (it cannot be, with reader_snapshot) would pin an
+  // A snapshot left open (it cannot be, with persistence::snapshot) would pin an
   // old state: end it before starting the next.
   if (!c_->autocommit())
     end_snapshot();
-  if (auto st = c_->prepare("BEGIN"); st != nullptr)
-    st->step();
+  c_->run("BEGIN");
 }
 
 void sqlite_reader::end_snapshot() {
   if (c_->autocommit())
     return;
-  if (auto st = c_->prepare("COMMIT"); st != nullptr) {
-    st->step();
-    if (st->last_code() == SQLITE_DONE)
-      return;
-  }
-  c_->exec("ROLLBACK");
+  if (c_->run("COMMIT") != SQLITE_OK)
+    c_->exec("ROLLBACK");
 }
 
 bool sqlite_reader::ping() {
