@@ -201,6 +201,13 @@ std::vector<option> build_options() {
   limit(add(t, "storage", "read_connections", kind::integer, &settings::storage,
             &storage_settings::read_connections, "Read-only SQLite connections."),
         1, 64);
+  limit(add(t, "storage", "read_cache", kind::integer, &settings::storage,
+            &storage_settings::read_cache,
+            "Page cache of each read connection, in KiB. With SQLite's 2 MiB default, "
+            "lookups over 5,000 users read a page from the file (pread) for most "
+            "requests: 4 % of the server's time in perf. Memory: read_connections times this, "
+            "at most."),
+        64, 4'194'304);
   limit(add(t, "storage", "busy_timeout", kind::duration, &settings::storage,
             &storage_settings::busy_timeout,
             "How long SQLite waits on a locked database before failing."),

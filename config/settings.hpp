@@ -125,6 +125,8 @@ struct storage_settings {
   std::chrono::milliseconds max_commit_delay{0};
   /// Read-only connections.
   int read_connections = 2;
+  /// Page cache of each read connection, KiB.
+  int read_cache = 16384;
   /// SQLite busy timeout.
   std::chrono::milliseconds busy_timeout = std::chrono::seconds{5};
 };

@@ -61,7 +61,7 @@ private:
     // (a file create per batch under load).
     std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
     if (read_only) {
-      pragmas += "PRAGMA query_only = ON;";
+      pragmas += "PRAGMA query_only = ON; PRAGMA cache_size = -" + std::to_string(opts_.read_cache_kib) + ";";
     } else {
       // WAL lets readers run beside the single writer; `synchronous` decides
       // whether a commit survives power loss (full) or only a crash (normal).

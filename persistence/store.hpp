@@ -236,6 +236,7 @@ struct sqlite_options {
   std::string path;                 ///< Database file (":memory:" is refused: readers need a file).
   std::string synchronous = "full"; ///< full, normal or off.
   int busy_timeout_ms = 5000;       ///< Wait for locks this long.
+  int read_cache_kib = 16384;       ///< Page cache of each read connection.
 };
 
 /// Creates the SQLite back end (WAL, foreign keys on, versioned migrations).

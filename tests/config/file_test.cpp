@@ -85,6 +85,7 @@ synchronous = "normal"
 max_batch = 64
 max_commit_delay = "5ms"
 read_connections = 4
+read_cache = 4096
 busy_timeout = "1s"
 [scim]
 public_base_url = "https://sync.example.com"
@@ -128,6 +129,7 @@ flush_interval = "5s"
   CHECK(s.actors.passivate_after == 5min);
   CHECK(s.storage.synchronous == synchronous_mode::normal);
   CHECK(s.storage.max_commit_delay == 5ms);
+  CHECK(s.storage.read_cache == 4096);
   CHECK(s.scim.public_base_url == "https://sync.example.com");
   CHECK(s.scim.token_lifetime == std::chrono::hours{24 * 30});
   CHECK(s.mail.smtp_password_file == "/run/secrets/smtp");
