@@ -40,7 +40,9 @@ std::string runtime::start() {
   ctx_->ids = &ids_;
   ctx_->metrics = &metrics_;
   writer_config wcfg{opts_.actors.max_batch, opts_.actors.max_commit_delay, &metrics_};
-  ctx_->writer = sys_->spawn(spawn_writer_behavior, writer_db, wcfg);
+  // Commits block in fdatasync: on a detached thread they hold no worker.
+  ctx_->writer = opts_.writer_thread ? sys_->spawn<caf::detached>(spawn_writer_behavior, writer_db, wcfg)
+                                     : sys_->spawn(spawn_writer_behavior, writer_db, wcfg);
   for (std::size_t i = 0; i < std::max<std::size_t>(1, opts_.read_connections); ++i) {
     auto rdb = std::shared_ptr<persistence::reader>(db_->open_reader(err));
     if (!rdb)

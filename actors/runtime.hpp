@@ -19,6 +19,7 @@ struct runtime_options {
   std::size_t scheduler_threads = 2;          ///< CAF worker threads.
   std::string scheduler_policy = "sharing";   ///< sharing or stealing.
   std::size_t max_throughput = 100;           ///< Messages per actor per run.
+  bool writer_thread = true;                  ///< Writer detached on its own thread.
   std::size_t read_connections = 2;           ///< Reader actors.
   std::chrono::milliseconds request_timeout{30000}; ///< Wait for an actor at most this long.
   std::size_t mailbox_high_water = 10000;     ///< Pending calls before 503.

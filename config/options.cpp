@@ -171,6 +171,12 @@ std::vector<option> build_options() {
       "server on one core: context switches per lookup 2.2 -> 0.3, lookups 16,300-16,700 -> 17,100-18,300 "
       "req/s, POST /Users 4,500-4,900 -> 5,600-5,900 req/s (larger group commits). false keeps the normal "
       "policy (a box where dirsyncd shares cores with interactive work).");
+  add(t, "actors", "writer_thread", kind::boolean, &settings::actors, &actor_settings::writer_thread,
+      "Run the writer actor on a thread of its own: its commit waits for the disk (fdatasync) "
+      "without holding one of the scheduler's workers, so reads and pushes to other actors go on "
+      "meanwhile. Measured with bench/run.sh create (20k POST /Users, 16 clients, server on one "
+      "core), 5 interleaved pairs: 6,639 -> 7,113 req/s by median (4 of 5 pairs faster); lookups "
+      "unchanged. false runs it on the scheduler like every other actor.");
   limit(add(t, "actors", "passivate_after", kind::duration, &settings::actors,
             &actor_settings::passivate_after,
             "Idle time after which a user or group actor stops."),

@@ -111,6 +111,8 @@ struct actor_settings {
   int max_throughput = 100;
   /// Run the process's threads under Linux SCHED_BATCH.
   bool sched_batch = true;
+  /// The writer actor runs on a thread of its own.
+  bool writer_thread = true;
 };
 
 /// SQLite storage settings.

@@ -82,6 +82,7 @@ actors::runtime_options runtime_options(const config::settings& s, const std::st
   o.scheduler_threads = static_cast<std::size_t>(s.actors.scheduler_threads);
   o.scheduler_policy = config::to_string(s.actors.policy);
   o.max_throughput = static_cast<std::size_t>(s.actors.max_throughput);
+  o.writer_thread = s.actors.writer_thread;
   o.read_connections = static_cast<std::size_t>(s.storage.read_connections);
   o.request_timeout = s.http.request_timeout;
   o.mailbox_high_water = static_cast<std::size_t>(s.actors.mailbox_high_water);

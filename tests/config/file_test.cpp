@@ -52,6 +52,7 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK(s.log.format == log_format::text);
   CHECK(s.log.flush_interval == 1s);
   CHECK(s.actors.sched_batch);
+  CHECK(s.actors.writer_thread);
   for (const auto& [key, from] : l.origins)
     CHECK(from == origin::default_value);
 }
@@ -79,6 +80,7 @@ passivate_after = "5m"
 mailbox_high_water = 500
 max_throughput = 10
 sched_batch = false
+writer_thread = false
 [storage]
 path = "/var/lib/dirsync/db"
 synchronous = "normal"
@@ -143,6 +145,7 @@ flush_interval = "5s"
   CHECK(s.log.level == log_level::debug);
   CHECK(s.log.format == log_format::json);
   CHECK_FALSE(s.actors.sched_batch);
+  CHECK_FALSE(s.actors.writer_thread);
   CHECK(s.log.flush_interval == 5s);
   for (const auto& [key, from] : l.origins) {
     INFO(key);
