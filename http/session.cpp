@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <optional>
 #include <type_traits>
 
@@ -11,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <fmt/compile.h>
 #include <spdlog/spdlog.h>
 
 namespace dirsync::http::detail {
@@ -273,8 +275,14 @@ private:
     bool keep_alive = keep_alive_ && !ctx_->stopping.load();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     ctx_->record(r.route, r.status, seconds);
-    spdlog::info("http {} {} {} {:.1f}ms request_id={}", method_, r.route, r.status,
-                 seconds * 1000.0, request_id_);
+    if (auto* log = spdlog::default_logger_raw(); log->should_log(spdlog::level::info)) {
+      // The access line's format is parsed at compile time: at run time
+      // fmt's parse of it was a tenth of the HTTP layer's instructions.
+      fmt::memory_buffer line;
+      fmt::format_to(std::back_inserter(line), FMT_COMPILE("http {} {} {} {:.1f}ms request_id={}"), method_,
+                     r.route, r.status, seconds * 1000.0, request_id_);
+      log->info(std::string_view{line.data(), line.size()});
+    }
     response_ = to_wire(std::move(r), request_id_, version_, keep_alive);
     beast::get_lowest_layer(stream_).expires_after(write_timeout);
     net::async_write(stream_, net::buffer(response_),
