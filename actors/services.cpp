@@ -161,10 +161,9 @@ std::string random_ids::new_secret(std::size_t bytes) {
 }
 
 std::string sha256_hex(const std::string& secret) {
-  // Fetched once: EVP_sha256() makes OpenSSL 3 look the algorithm up in its
-  // provider store (under a lock) on every digest, and every SCIM request
-  // hashes its bearer token.
-  // The context is kept per thread for the same reason.
+  // Every SCIM request hashes its bearer token. The algorithm is fetched
+  // once (EVP_sha256() makes OpenSSL 3 look it up in its provider store,
+  // under a lock, on every digest) and each thread keeps its context.
   static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   thread_local std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
   unsigned char digest[EVP_MAX_MD_SIZE];
