@@ -125,10 +125,10 @@ std::vector<scim::member_ref> groups_of(const std::vector<persistence::member_ro
 
 scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
                       const scim::projection& p, int status, const std::string& base_url) {
-  std::vector<persistence::member_row> groups;
+  std::vector<scim::member_ref> groups;
   if (scim::wants_members(resource_kind::user, p))
-    groups = db.groups_of_user(u.id);
-  return resource_reply(resource_kind::user, u, std::nullopt, groups_of(groups, p), p, status, base_url);
+    groups = to_refs(db.groups_of_user(u.id), "direct");
+  return resource_reply(resource_kind::user, u, std::nullopt, groups, p, status, base_url);
 }
 
 scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,

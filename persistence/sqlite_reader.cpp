@@ -250,7 +250,7 @@ void sqlite_reader::end_snapshot() {
   if (c_->autocommit())
     return;
   if (c_->run("COMMIT") != SQLITE_OK)
-    c_->exec("ROLLBACK");
+    c_->run("ROLLBACK");
 }
 
 bool sqlite_reader::ping() {
