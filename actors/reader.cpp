@@ -10,9 +10,23 @@ reader_behavior(reader_actor::stateful_pointer<reader_state> self,
   self->state.db = std::move(db);
   return {
     [self](read_job& job) -> scim_reply {
-      // One snapshot per job: the rows of a reply agree with each other.
-      persistence::snapshot scope{*self->state.db};
-      return job.run(*self->state.db);
+      // A job reads one snapshot, so the rows of a reply agree with each
+      // other, and it is the newest state this process committed. Jobs
+      // queued behind each other share it while nothing is committed in
+      // between: the read transaction and its WAL read lock are taken once
+      // for the run, not per job. It ends when the mailbox is empty, so an
+      // idle reader never holds back a checkpoint.
+      auto& db = *self->state.db;
+      db.renew_snapshot(shared_snapshot_jobs);
+      try {
+        auto reply = job.run(db);
+        if (self->mailbox().empty())
+          db.end_snapshot();
+        return reply;
+      } catch (...) {
+        db.end_snapshot();
+        throw;
+      }
     },
   };
 }

@@ -13,6 +13,11 @@ struct reader_state {
   static inline const char* name = "dirsync.reader"; ///< Actor name.
 };
 
+/// Jobs one read snapshot may serve in a row (see reader_behavior): a write
+/// by another process on the same database file is seen after at most this
+/// many jobs of a busy reader.
+constexpr int shared_snapshot_jobs = 32;
+
 /// Behaviour of a reader: runs read jobs one at a time on its connection.
 reader_actor::behavior_type
 reader_behavior(reader_actor::stateful_pointer<reader_state> self,

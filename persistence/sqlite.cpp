@@ -1,8 +1,30 @@
 #include "persistence/sqlite.hpp"
 
+#include <atomic>
 #include <mutex>
 
 namespace dirsync::persistence {
+
+namespace {
+
+std::atomic<std::uint64_t> commits{0};
+
+// Called by SQLite after each commit on a writable connection, once the
+// write lock is released (sqlite3_wal_hook). Installing it replaces SQLite's
+// automatic checkpoint hook, so it checkpoints as that one does: once the
+// WAL holds 1,000 frames (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT).
+int on_commit(void*, sqlite3* db, const char* schema, int frames) {
+  commits.fetch_add(1, std::memory_order_release);
+  if (frames >= 1000)
+    sqlite3_wal_checkpoint(db, schema);
+  return SQLITE_OK;
+}
+
+} // namespace
+
+std::uint64_t commit_count() noexcept {
+  return commits.load(std::memory_order_acquire);
+}
 
 void statement::reset() {
   sqlite3_reset(stmt_.get());
@@ -77,7 +99,10 @@ connection::connection(const std::string& path, bool read_only)
   if (rc != SQLITE_OK) {
     open_error_ = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     db_.reset();
+    return;
   }
+  if (!read_only)
+    sqlite3_wal_hook(raw, &on_commit, nullptr);
 }
 
 int connection::exec(const std::string& sql) {

@@ -12,6 +12,12 @@
 
 namespace dirsync::persistence {
 
+/// Commits made so far through this process's writable connections, all
+/// databases together. It grows after a commit is visible to new read
+/// transactions, so a reader that saw it unchanged since its read
+/// transaction began has missed no commit of this process.
+std::uint64_t commit_count() noexcept;
+
 /// A value bound to or read from a statement.
 using db_value = std::variant<std::nullptr_t, std::int64_t, double, std::string>;
 

@@ -243,7 +243,19 @@ void sqlite_reader::begin_snapshot() {
   // old state: end it before starting the next.
   if (!c_->autocommit())
     end_snapshot();
+  // Read before BEGIN: a commit landing in between only makes the snapshot
+  // newer than the count says, and the next renew_snapshot() renews it.
+  snapshot_commits_ = commit_count();
+  snapshot_jobs_ = 1;
   c_->run("BEGIN");
+}
+
+void sqlite_reader::renew_snapshot(int max_jobs) {
+  if (!c_->autocommit() && snapshot_jobs_ < max_jobs && commit_count() == snapshot_commits_) {
+    ++snapshot_jobs_;
+    return;
+  }
+  begin_snapshot();
 }
 
 void sqlite_reader::end_snapshot() {

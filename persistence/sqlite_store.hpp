@@ -38,6 +38,7 @@ public:
   bool ping() override;
   void begin_snapshot() override;
   void end_snapshot() override;
+  void renew_snapshot(int max_jobs) override;
   std::vector<admin_entry> admins() override;
   std::vector<admin_user> admin_users(const user_query& q) override;
   std::optional<admin_user> admin_user_by_id(const std::string& id) override;
@@ -53,6 +54,8 @@ private:
                                         const list_query& q, ReadFn read_row);
   std::unique_ptr<connection> c_;
   sqlite_lifecycle lifecycle_{*c_};
+  std::uint64_t snapshot_commits_ = 0; ///< commit_count() when the snapshot began.
+  int snapshot_jobs_ = 0;              ///< Jobs the open snapshot has served.
 };
 
 /// Writer over the single read-write SQLite connection.

@@ -78,6 +78,12 @@ public:
   virtual void begin_snapshot() {}
   /// Ends the read transaction begin_snapshot() started.
   virtual void end_snapshot() {}
+  /// Like begin_snapshot(), for a run of jobs: keeps the snapshot that is
+  /// open when it still shows the newest state this process committed
+  /// (nothing was committed since it began) and has served fewer than
+  /// `max_jobs` jobs; otherwise ends it and begins a new one. The bound caps
+  /// how long a write made by another process can stay unseen.
+  virtual void renew_snapshot(int max_jobs) { (void)max_jobs; end_snapshot(); begin_snapshot(); }
   /// Every admin, revoked ones too, without key hashes (A1, A2).
   virtual std::vector<admin_entry> admins() = 0;
   /// A page of users of the whole organisation, in rowid order (U1, U9).

@@ -8,6 +8,9 @@
 #include <string>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
+#include "persistence/sqlite.hpp"
 #include "persistence/store.hpp"
 #include "temp_db.hpp"
 #include "scim/filter.hpp"
@@ -307,4 +310,57 @@ TEST_CASE_METHOD(reader_fixture, "a snapshot sees one committed state until it e
   r->end_snapshot();
   commit_one([](writer& wr) { return wr.insert_user(user("n2", "dA", "second", "S")); });
   CHECK(r->user("dA", "n2"));
+}
+
+TEST_CASE_METHOD(reader_fixture, "a renewed snapshot is kept while nothing is committed, and renewed after a commit "
+                                 "or after its job bound", "[persistence]") {
+  // Kept: two jobs in a row see the same state, and a commit of this
+  // process between them is seen by the second (read-your-writes).
+  r->renew_snapshot(3);
+  REQUIRE(r->user("dA", "a1"));
+  auto before = commit_count();
+  commit_one([](writer& wr) { return wr.delete_user("dA", "a1"); });
+  CHECK(commit_count() > before);
+  CHECK(r->user("dA", "a1")); // still this job's snapshot
+  r->renew_snapshot(3);
+  CHECK(!r->user("dA", "a1"));
+
+  // A write the process did not make (here: a connection outside the
+  // persistence layer, as another process would be) is seen once the
+  // snapshot has served its bound of jobs.
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open_v2((dir / "dirsync.db").string().c_str(), &other, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "UPDATE users SET display_name = 'Bob Outside' WHERE id = 'a2'", nullptr, nullptr,
+                       nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+  auto display = [&] { return r->user("dA", "a2")->display_name.value_or(""); };
+  CHECK(display() == "Bob B"); // job 1 of the renewed snapshot
+  r->renew_snapshot(3);
+  CHECK(display() == "Bob B"); // job 2
+  r->renew_snapshot(3);
+  CHECK(display() == "Bob B"); // job 3
+  r->renew_snapshot(3);
+  CHECK(display() == "Bob Outside"); // bound reached: a new snapshot
+  r->end_snapshot();
+}
+
+TEST_CASE_METHOD(reader_fixture, "the writer's commits still checkpoint the WAL once it holds 1,000 frames",
+                 "[persistence]") {
+  // dirsync counts commits with SQLite's WAL hook, which replaces SQLite's
+  // own automatic checkpoint: without one the WAL would grow with every
+  // commit. About 40 pages per commit, 100 commits: 4,000 frames written.
+  const std::string big(4000, 'x');
+  for (int c = 0; c < 100; ++c)
+    commit_one([&](writer& wr) -> dirsync::scim::expected<dirsync::scim::unit> {
+      for (int i = 0; i < 10; ++i) {
+        auto id = "w" + std::to_string(c) + "-" + std::to_string(i);
+        auto u = user(id, "dA", id, big);
+        if (auto ok = wr.insert_user(u); !ok)
+          return ok;
+      }
+      return dirsync::scim::unit{};
+    });
+  auto wal = fs::file_size(dir / "dirsync.db-wal");
+  CHECK(wal < 1500 * 4096);
+  CHECK(r->managed_counts("dA").first == 5 + 1000);
 }
