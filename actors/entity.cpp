@@ -27,11 +27,11 @@ scim_reply no_content() {
 
 // A PATCH request applied to a stored resource (its JSON text).
 scim::expected<scim::patch_result> patched(resource_kind kind, const nlohmann::json& stored,
-                                           const nlohmann::json& body) {
+                                           bool stored_canonical, const nlohmann::json& body) {
   auto ops = scim::parse_patch(body);
   if (!ops)
     return ops.err();
-  return scim::apply_patch(kind, stored, *ops);
+  return scim::apply_patch(kind, stored, *ops, stored_canonical);
 }
 
 // The admin-view values a push writes, by the mapping its directory attached.
@@ -126,6 +126,7 @@ const nlohmann::json& entity_state::parsed() {
   if (doc_version != version) {
     doc = nlohmann::json::parse(is_user ? user->resource : group->resource, nullptr, false);
     doc_version = version;
+    doc_canonical = false;
   }
   return doc;
 }
@@ -186,6 +187,7 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
         st.user = row;
         st.doc = std::move(stored);
         st.doc_version = row.version;
+        st.doc_canonical = true; // normalize_resource's or apply_patch's output
         rp.deliver(user_reply(row, st.doc, *groups, proj, 200, st.ctx->options.base_url));
       },
       [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
@@ -229,7 +231,8 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
       return;
     }
     case scim_method::patch: {
-      auto result = patched(kind, parsed(), call.body);
+      const auto& doc = parsed();
+      auto result = patched(kind, doc, doc_canonical, call.body);
       if (!result) {
         rp.deliver(scim_reply::failure(result.err()));
         return;
@@ -290,7 +293,8 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
       break;
     }
     case scim_method::patch: {
-      auto result = patched(kind, parsed(), call.body);
+      const auto& doc = parsed();
+      auto result = patched(kind, doc, doc_canonical, call.body);
       if (!result) {
         rp.deliver(scim_reply::failure(result.err()));
         return;

@@ -28,6 +28,9 @@ struct entity_state {
   /// to it and the audit diff reads it without parsing the stored text.
   nlohmann::json doc;
   std::int64_t doc_version = -1;        ///< Version `doc` was parsed at.
+  /// `doc` is what this actor's last write stored, as validate_stored made
+  /// it (not parsed from a row that older code may have written).
+  bool doc_canonical = false;
   static inline const char* name = "dirsync.entity"; ///< Actor name.
 
   /// Applies a call to the loaded resource, answering through `rp`.

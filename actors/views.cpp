@@ -95,7 +95,7 @@ namespace {
 // rendered and projected: `stored` when the caller has it parsed, else
 // parsed from the row.
 template <class Row>
-scim_reply resource_reply(resource_kind kind, const Row& row, std::optional<nlohmann::json> stored,
+scim_reply resource_reply(resource_kind kind, const Row& row, const nlohmann::json* stored,
                           const std::vector<scim::member_ref>& related, const scim::projection& p, int status,
                           const std::string& base_url) {
   auto meta = meta_of(row.id, row.created, row.last_modified, row.version, base_url);
@@ -104,9 +104,8 @@ scim_reply resource_reply(resource_kind kind, const Row& row, std::optional<nloh
   if (scim::is_default(p)) {
     r.text = scim::render_text(kind, row.resource, meta, &related);
   } else {
-    if (!stored)
-      stored = nlohmann::json::parse(row.resource, nullptr, false);
-    r.body = scim::apply_projection(kind, scim::render(kind, std::move(*stored), meta, &related), p);
+    auto resource = stored ? *stored : nlohmann::json::parse(row.resource, nullptr, false);
+    r.body = scim::apply_projection(kind, scim::render(kind, std::move(resource), meta, &related), p);
   }
   r.etag = scim::make_etag(row.version);
   if (status == 201)
@@ -128,13 +127,13 @@ scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
   std::vector<scim::member_ref> groups;
   if (scim::wants_members(resource_kind::user, p))
     groups = to_refs(db.groups_of_user(u.id), "direct");
-  return resource_reply(resource_kind::user, u, std::nullopt, groups, p, status, base_url);
+  return resource_reply(resource_kind::user, u, nullptr, groups, p, status, base_url);
 }
 
-scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,
+scim_reply user_reply(const persistence::user_row& u, const nlohmann::json& stored,
                       const std::vector<persistence::member_row>& groups, const scim::projection& p, int status,
                       const std::string& base_url) {
-  return resource_reply(resource_kind::user, u, std::move(stored), groups_of(groups, p), p, status, base_url);
+  return resource_reply(resource_kind::user, u, &stored, groups_of(groups, p), p, status, base_url);
 }
 
 scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,
@@ -142,7 +141,7 @@ scim_reply group_reply(persistence::reader& db, const persistence::group_row& g,
   std::vector<scim::member_ref> members;
   if (scim::wants_members(resource_kind::group, p))
     members = to_refs(db.members_of_group(g.id), "User");
-  return resource_reply(resource_kind::group, g, std::nullopt, members, p, status, base_url);
+  return resource_reply(resource_kind::group, g, nullptr, members, p, status, base_url);
 }
 
 bool if_match_admits(const std::string& header, std::int64_t version) {

@@ -26,7 +26,7 @@ scim_reply user_reply(persistence::reader& db, const persistence::user_row& u,
 /// produced the row, so the reply is what committed). Under the default
 /// projection the reply is text built from `u.resource` (the same resource,
 /// as stored) and `stored` is not used.
-scim_reply user_reply(const persistence::user_row& u, nlohmann::json stored,
+scim_reply user_reply(const persistence::user_row& u, const nlohmann::json& stored,
                       const std::vector<persistence::member_row>& groups, const scim::projection& p, int status,
                       const std::string& base_url);
 

@@ -60,8 +60,11 @@ struct patch_result {
 /// on anything but value), no_target (replace filter that matches nothing and
 /// cannot create an element), invalid_value (wrong types, two primaries, a
 /// missing required attribute afterwards).
+/// `stored_canonical` says `stored` is validate_stored's own output (what a
+/// write of this code stored): `changed` then compares with it as it is,
+/// instead of validating it again first (which cost about 7 % of a PATCH).
 expected<patch_result> apply_patch(resource_kind kind, const nlohmann::json& stored,
-                                   const std::vector<patch_operation>& ops);
+                                   const std::vector<patch_operation>& ops, bool stored_canonical = false);
 
 namespace detail {
 

@@ -20,6 +20,11 @@ bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
 
+// True when `key` is "<urn>:..." (the URN case-insensitively).
+bool under_urn(std::string_view key, std::string_view urn) {
+  return key.size() > urn.size() && key[urn.size()] == ':' && istarts_with(key, urn);
+}
+
 // Strict UTF-8 (no overlongs, no surrogates, <= U+10FFFF) without NUL.
 bool valid_text(std::string_view s) {
   std::size_t i = 0;
@@ -158,11 +163,11 @@ expected<json> canonicalize(resource_kind kind, const json& body,
     const schema* ext = nullptr;
     if (istarts_with(key, "urn:")) {
       // URN-qualified attribute name; other schemas (custom extensions) are ignored.
-      if (istarts_with(key, core.id + ":")) {
+      if (under_urn(key, core.id)) {
         a = find_core(kind, std::string_view(key).substr(core.id.size() + 1));
       } else {
         for (const schema* s : schemas_for(kind))
-          if (s != &core && istarts_with(key, s->id + ":")) {
+          if (s != &core && under_urn(key, s->id)) {
             ext = s;
             a = find_attr(s->attributes, std::string_view(key).substr(s->id.size() + 1));
           }

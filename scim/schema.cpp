@@ -213,10 +213,13 @@ const std::vector<attribute>& common_attributes() {
 }
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
+  // ASCII folding inline: std::tolower was a library call per byte, about
+  // 3 % of a PATCH (callgrind), for the same answer on names.
+  auto fold = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
   if (a.size() != b.size())
     return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+    if (a[i] != b[i] && fold(a[i]) != fold(b[i]))
       return false;
   return true;
 }
@@ -225,10 +228,10 @@ const attribute* find_sub_attribute(const attribute& parent, std::string_view na
   return find_in(parent.sub_attributes, name);
 }
 
-std::vector<const schema*> schemas_for(resource_kind kind) {
-  if (kind == resource_kind::group)
-    return {&group_schema()};
-  return {&user_schema(), &enterprise_user_schema()};
+const std::vector<const schema*>& schemas_for(resource_kind kind) {
+  static const std::vector<const schema*> group{&group_schema()};
+  static const std::vector<const schema*> user{&user_schema(), &enterprise_user_schema()};
+  return kind == resource_kind::group ? group : user;
 }
 
 std::optional<resolved_attr> resolve(resource_kind kind, std::string_view path) {

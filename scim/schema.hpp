@@ -92,7 +92,7 @@ std::optional<resolved_attr> resolve(resource_kind kind, std::string_view path);
 const attribute* find_sub_attribute(const attribute& parent, std::string_view name);
 
 /// The schemas a resource kind uses (core first, then extensions).
-std::vector<const schema*> schemas_for(resource_kind kind);
+const std::vector<const schema*>& schemas_for(resource_kind kind);
 
 /// Renders a schema as the RFC 7643 §7 Schema resource, with meta.location
 /// under `base_url` (e.g. "https://host/scim/v2").

@@ -66,6 +66,17 @@ void apply_and_check(scim::resource_kind kind, const std::vector<scim::patch_ope
     FUZZ_CHECK(!std::binary_search(m.remove.begin(), m.remove.end(), id));
   if (!r->changed)
     FUZZ_CHECK(r->resource == before && m.empty());
+  // `before` is normalize_resource's output and r->resource apply_patch's:
+  // told so, apply_patch skips validating them again and must still decide
+  // `changed` (and the result) exactly as when it validates them.
+  const json* forms[] = {&before, &r->resource};
+  for (const json* canonical : forms) {
+    auto checked = scim::apply_patch(kind, *canonical, ops, false);
+    auto trusted = scim::apply_patch(kind, *canonical, ops, true);
+    FUZZ_CHECK(checked.has_value() == trusted.has_value());
+    if (checked)
+      FUZZ_CHECK(trusted->changed == checked->changed && trusted->resource == checked->resource);
+  }
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "scim/patch.hpp"
+#include "scim/resource.hpp"
 
 using namespace dirsync::scim;
 using json = nlohmann::json;
@@ -233,4 +234,36 @@ TEST_CASE("patch: password is accepted and dropped (U5); changed tracks real cha
                                 {"op":"replace","path":"nickName","value":"B"})"));
   REQUIRE(diff);
   CHECK(diff->changed);
+}
+
+TEST_CASE("patch: changed is decided alike when the stored form is known canonical, and by the canonical form "
+          "for a row older code wrote", "[patch]") {
+  auto canonical = normalize_resource(resource_kind::user, user());
+  REQUIRE(canonical);
+  const json& stored = canonical->resource;
+  for (const char* body : {R"({"op":"replace","path":"title","value":"Engineer"})",
+                           R"({"op":"replace","path":"title","value":"CTO"})",
+                           R"({"op":"replace","value":{"active":true,"name":{"givenName":"Barbara"}}})",
+                           R"({"op":"replace","value":{"active":false}})",
+                           R"({"op":"remove","path":"emails[type eq \"home\"]"})",
+                           R"({"op":"add","path":"emails","value":[{"value":"bj@home.example","type":"home"}]})"}) {
+    INFO(body);
+    auto ops = parse_patch(parse(op(body)));
+    REQUIRE(ops);
+    auto checked = apply_patch(resource_kind::user, stored, *ops, false);
+    auto trusted = apply_patch(resource_kind::user, stored, *ops, true);
+    REQUIRE(checked);
+    REQUIRE(trusted);
+    CHECK(trusted->changed == checked->changed);
+    CHECK(trusted->resource == checked->resource);
+  }
+  // A row stored in a form that is not canonical (an attribute name in
+  // another case): a PATCH that changes nothing is still seen as unchanged.
+  json legacy = stored;
+  legacy["TITLE"] = legacy["title"];
+  legacy.erase("title");
+  auto same = run(legacy, op(R"({"op":"replace","path":"title","value":"Engineer"})"));
+  REQUIRE(same);
+  CHECK_FALSE(same->changed);
+  CHECK(same->resource == stored);
 }
