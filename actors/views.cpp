@@ -47,7 +47,7 @@ persistence::user_row make_user_row(const nlohmann::json& stored, std::string id
   u.created = std::move(created);
   u.last_modified = std::move(now);
   u.version = version;
-  u.resource = stored.dump();
+  u.resource = scim::dump_canonical(stored);
   return u;
 }
 
@@ -61,7 +61,7 @@ persistence::group_row make_group_row(const nlohmann::json& stored, std::string 
   g.created = std::move(created);
   g.last_modified = std::move(now);
   g.version = version;
-  g.resource = stored.dump();
+  g.resource = scim::dump_canonical(stored);
   return g;
 }
 

@@ -10,10 +10,12 @@
 namespace dirsync::actors {
 
 /// Builds a user row from a stored-form resource (indexed columns extracted).
+/// `stored` is normalize_resource's or validate_stored's output (its text is
+/// written by scim::dump_canonical).
 persistence::user_row make_user_row(const nlohmann::json& stored, std::string id, std::string directory_id,
                                     std::string created, std::string now, std::int64_t version);
 
-/// Builds a group row from a stored-form resource.
+/// Builds a group row from a stored-form resource (the same precondition).
 persistence::group_row make_group_row(const nlohmann::json& stored, std::string id, std::string directory_id,
                                       std::string created, std::string now, std::int64_t version);
 

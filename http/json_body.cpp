@@ -1,22 +1,30 @@
 #include "http/json_body.hpp"
 
+#include <cstring>
+
 namespace dirsync::http {
 
 std::size_t json_depth(std::string_view text, std::size_t limit) {
   std::size_t depth = 0;
   std::size_t deepest = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
+  const char* p = text.data();
+  const char* end = p + text.size();
+  for (; p < end; ++p) {
+    char c = *p;
     if (c == '"') {
-      in_string = true;
+      // Jump to the closing quote: one that an odd run of backslashes
+      // before it does not escape.
+      for (;;) {
+        auto* q = static_cast<const char*>(std::memchr(p + 1, '"', static_cast<std::size_t>(end - p - 1)));
+        if (q == nullptr)
+          return deepest; // unterminated: the parser reports it
+        const char* b = q;
+        while (b > p + 1 && b[-1] == '\\')
+          --b;
+        p = q;
+        if ((q - b) % 2 == 0)
+          break;
+      }
     } else if (c == '[' || c == '{') {
       if (++depth > deepest && (deepest = depth) >= limit)
         return deepest;

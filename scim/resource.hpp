@@ -143,6 +143,12 @@ nlohmann::json list_response(std::vector<nlohmann::json> resources, std::int64_t
 std::string list_response_text(const std::vector<std::string>& resources, std::int64_t total_results,
                                std::int64_t start_index);
 
+/// The text of a resource normalize_resource or validate_stored produced
+/// (every string valid UTF-8): the same bytes as `resource.dump()`, written
+/// by the escaper of the text replies, eight bytes at a time instead of
+/// nlohmann's byte-by-byte UTF-8 check (about 5 % of a create).
+std::string dump_canonical(const nlohmann::json& resource);
+
 /// How replies are serialized: invalid UTF-8 is replaced, not thrown.
 std::string dump_json(const nlohmann::json& j);
 

@@ -198,6 +198,41 @@ void append_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void append_json(std::string& out, const json& j) {
+  switch (j.type()) {
+    case json::value_t::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, v] : j.items()) { // std::map: sorted, as dump()
+        if (!first)
+          out.push_back(',');
+        first = false;
+        append_string(out, key);
+        out.push_back(':');
+        append_json(out, v);
+      }
+      out.push_back('}');
+      break;
+    }
+    case json::value_t::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& v : j) {
+        if (!first)
+          out.push_back(',');
+        first = false;
+        append_json(out, v);
+      }
+      out.push_back(']');
+      break;
+    }
+    case json::value_t::string: append_string(out, j.get_ref<const std::string&>()); break;
+    case json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; break;
+    case json::value_t::null: out += "null"; break;
+    default: out += j.dump(); // numbers, in dump()'s own format
+  }
+}
+
 // What render() adds to a stored resource, as the members of a JSON object
 // without its braces: "id", "meta" and the related references ("groups" of
 // a user, "members" of a group; omitted when empty).
@@ -400,6 +435,13 @@ std::string list_response_text(const std::vector<std::string>& resources, std::i
     out.append(resources[i]);
   }
   out += "]}";
+  return out;
+}
+
+std::string dump_canonical(const json& resource) {
+  std::string out;
+  out.reserve(512);
+  append_json(out, resource);
   return out;
 }
 

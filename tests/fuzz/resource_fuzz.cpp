@@ -26,12 +26,13 @@ void normalise(scim::resource_kind kind, const json& body) {
   FUZZ_CHECK(!res.contains("password") && !res.contains("id") && !res.contains("meta"));
   std::string text;
   try {
-    text = res.dump(); // what the writer stores
+    text = res.dump();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dump threw: %s\n", e.what());
     FUZZ_CHECK(!"the stored form must serialise");
   }
   FUZZ_CHECK(json::parse(text, nullptr, false) == res);
+  FUZZ_CHECK(scim::dump_canonical(res) == text); // what the writer stores, byte for byte
   std::vector<scim::member_ref> members;
   if (n->members) {
     FUZZ_CHECK(kind == scim::resource_kind::group);

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <string>
+
 #include "http/json_body.hpp"
 
 using dirsync::http::json_depth;
@@ -14,6 +17,52 @@ TEST_CASE("json_depth counts arrays and objects, not brackets inside strings", "
   CHECK(json_depth(R"({"a":"[[[[{{{{"})") == 1);
   CHECK(json_depth(R"({"a":"\"[[[["})") == 1);
   CHECK(json_depth(std::string(100000, '[')) == max_json_depth + 1); // stops counting early
+  // Escaped backslashes before a closing quote: the string ends there.
+  CHECK(json_depth(R"({"a":"\\","b":[[1]]})") == 3);
+  CHECK(json_depth(R"({"a":"x\\\"[[","b":1})") == 1);
+  CHECK(json_depth(R"({"a":"unterminated [[[)") == 1);
+}
+
+TEST_CASE("json_depth agrees with a byte-by-byte scan on every mix of quotes, backslashes and brackets",
+          "[http][json]") {
+  // The reference: one byte at a time, a backslash skipping the next byte.
+  auto reference = [](std::string_view text, std::size_t limit) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      char c = text[i];
+      if (in_string) {
+        if (c == '\\')
+          ++i;
+        else if (c == '"')
+          in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '[' || c == '{') {
+        if (++depth > deepest && (deepest = depth) >= limit)
+          return deepest;
+      } else if ((c == ']' || c == '}') && depth > 0) {
+        --depth;
+      }
+    }
+    return deepest;
+  };
+  const char alphabet[] = {'"', '\\', '[', ']', '{', '}', 'a'};
+  std::uint64_t state = 0x9e3779b97f4a7c15ull;
+  auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int n = 0; n < 20000; ++n) {
+    std::string text(next() % 24, ' ');
+    for (auto& c : text)
+      c = alphabet[next() % sizeof alphabet];
+    INFO(text);
+    REQUIRE(json_depth(text, 4) == reference(text, 4));
+    REQUIRE(json_depth(text) == reference(text, max_json_depth));
+  }
 }
 
 TEST_CASE("parse_body refuses bodies nested past the limit and says why", "[http][json]") {

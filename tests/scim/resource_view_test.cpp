@@ -230,3 +230,33 @@ TEST_CASE("list_response_text equals the parsed ListResponse", "[resource]") {
   auto empty = json::parse(list_response_text({}, 0, 1));
   CHECK(empty == list_response({}, 0, 1));
 }
+
+TEST_CASE("dump_canonical writes a stored resource byte for byte as dump() does", "[resource]") {
+  // The stored text of every create, PUT and PATCH: Okta's and Entra's
+  // bodies, unicode, every escape, numbers, empties and nesting.
+  const char* bodies[] = {
+    R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"isabella@example.com",
+        "name":{"givenName":"Isabella","familyName":"Ünal-O'Brien"},"emails":[{"primary":true,
+        "value":"isabella@example.com","type":"work"}],"displayName":"Isabella \"Bella\" Ünal",
+        "locale":"en-US","externalId":"00ujl29u0le5T6Aj10h7","groups":[],"active":true})",
+    R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],"userName":"Test_User_1@contoso.com",
+        "active":false,"title":"tab\there, line\nbreak, bell\u0007, back\\slash, nul-free \u001f",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"employeeNumber":"701984",
+        "department":"日本語 ✓ 😀","manager":{"value":"26118915-6090-4610-87e4-49d8ca9f808d"}},
+        "phoneNumbers":[{"value":"+1 555 0100","type":"work"},{"value":"","type":"mobile"}],
+        "x509Certificates":[],"nickName":null,"count":42,"ratio":0.25,"big":-12345678901234,
+        "nested":[[],[{}],{"a":[1,2.5,true,false,null]}]})",
+    R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Engineering \b\f\r"})",
+  };
+  for (const char* body : bodies) {
+    auto parsed = json::parse(body);
+    INFO(body);
+    CHECK(dump_canonical(parsed) == parsed.dump());
+    auto n = normalize_resource(parsed.contains("userName") ? resource_kind::user : resource_kind::group, parsed);
+    REQUIRE(n);
+    CHECK(dump_canonical(n->resource) == n->resource.dump());
+  }
+  CHECK(dump_canonical(json::object()) == "{}");
+  CHECK(dump_canonical(json::array()) == "[]");
+}
