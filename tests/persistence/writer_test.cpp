@@ -368,3 +368,44 @@ TEST_CASE_METHOD(writer_fixture, "directories and admins round-trip", "[persiste
     return w.append_action("2026", "admin", "a1", "directory.create", "directory", "dA", "{}", "ok");
   }));
 }
+
+TEST_CASE_METHOD(writer_fixture, "a failed operation rolls back alone also when its savepoint journal spills to a file",
+                 "[persistence]") {
+  // Op 1 writes 1,500 users of 4 KB (about 6 MB of pages); op 2 rewrites
+  // them all, so its savepoint journal holds those pages: past the 4 MiB
+  // kept in memory, it goes on in a temporary file. Op 2 then fails.
+  const std::string big(4000, 'x');
+  auto row = [&](int i, const std::string& display) {
+    auto u = make_user("s" + std::to_string(i), "dA", "spill" + std::to_string(i));
+    u.display_name = display;
+    u.resource = R"({"userName":")" + u.user_name + R"(","title":")" + big + R"("})";
+    return u;
+  };
+  REQUIRE(w->begin_batch() == "");
+  w->begin_op();
+  for (int i = 0; i < 1500; ++i)
+    REQUIRE(w->insert_user(row(i, "first")));
+  w->end_op(true);
+  w->begin_op();
+  for (int i = 0; i < 1500; ++i) {
+    auto u = row(i, "second");
+    u.version = 2;
+    auto ok = w->update_user(u, 1);
+    INFO((ok ? std::string{} : ok.err().detail));
+    REQUIRE(ok);
+  }
+  w->end_op(false);
+  w->begin_op();
+  REQUIRE(w->insert_user(make_user("after", "dA", "after")));
+  w->end_op(true);
+  REQUIRE(w->commit_batch() == "");
+
+  CHECK(r->managed_counts("dA").first == 1501);
+  for (int i : {0, 749, 1499}) {
+    auto u = r->user("dA", "s" + std::to_string(i));
+    REQUIRE(u);
+    CHECK(u->display_name == std::optional<std::string>{"first"});
+    CHECK(u->version == 1);
+  }
+  CHECK(r->user("dA", "after"));
+}
