@@ -3,7 +3,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
-#include <filesystem>
 #include <cstring>
 #include <csignal>
 #include <iostream>
@@ -128,12 +127,6 @@ int serve(const config::loaded& cfg) {
     if (sched_setscheduler(0, SCHED_BATCH, &none) != 0)
       policy_problem = std::strerror(errno);
   }
-  // A write job's savepoint journal may spill to a temporary file (the
-  // writer's temp_store, persistence/sqlite_backend.cpp). Unless
-  // SQLITE_TMPDIR says otherwise it goes beside the database, a folder
-  // dirsyncd can always write, not to /var/tmp. setenv: no thread exists yet.
-  if (auto dir = std::filesystem::path{s.storage.path}.parent_path(); !dir.empty())
-    setenv("SQLITE_TMPDIR", dir.c_str(), 0);
   setup_logging(s);
   if (!policy_problem.empty())
     spdlog::warn("actors.sched_batch: cannot switch to SCHED_BATCH ({}); running under the normal policy",

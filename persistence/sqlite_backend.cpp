@@ -56,20 +56,15 @@ private:
       return nullptr;
     }
     sqlite3_busy_timeout(c->get(), opts_.busy_timeout_ms);
-    // The writer's savepoint journals (one savepoint per write job) stay in
-    // one 64 KiB block in memory; a job whose journal grows past it spills
-    // the rest of its batch's journal to a temporary file (SQLITE_TMPDIR,
-    // which `dirsyncd serve` points at the database's folder unless set).
-    // Measured (callgrind, bench/run.sh): with `temp_store = MEMORY` SQLite
-    // kept them as lists of 1 KiB blocks, malloc'd as a job wrote and freed
-    // when it ended: creates 308k -> 285k instructions, PATCH 326k -> 304k
-    // and -5 % server CPU (4 interleaved pairs), although about one PATCH
-    // batch in five spills (20,000 PATCHes opened 4,185 temporary files;
-    // 20,000 creates 36). Spill sizes of 256 KiB and more made SQLite 3.40
-    // fail the spill ("database or disk is full"), so the default stays.
-    // Read connections keep their sorts in memory.
-    std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA temp_store = ";
-    pragmas += read_only ? "MEMORY;" : "FILE;";
+    // Savepoint journals and sorts stay in memory: with temp files, every
+    // batch whose savepoint journal passed 64 KiB created and unlinked one
+    // (a file create per batch under load). Measured again: `temp_store =
+    // FILE` saves the 1 KiB mallocs of the in-memory journal (creates 308k ->
+    // 285k instructions), but a create's journal is close to 64 KiB, so many
+    // batches spill: 40 % more bytes written and slower creates in 4 of 4
+    // pairs. Spill sizes of 256 KiB and more (SQLITE_CONFIG_STMTJRNL_SPILL)
+    // made SQLite 3.40 fail the spill with "database or disk is full".
+    std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
     if (read_only) {
       pragmas += "PRAGMA query_only = ON; PRAGMA cache_size = -" + std::to_string(opts_.read_cache_kib) + ";";
     } else {

@@ -369,11 +369,11 @@ TEST_CASE_METHOD(writer_fixture, "directories and admins round-trip", "[persiste
   }));
 }
 
-TEST_CASE_METHOD(writer_fixture, "a failed operation rolls back alone also when its savepoint journal spills to a file",
+TEST_CASE_METHOD(writer_fixture, "a failed operation with a savepoint journal of megabytes rolls back alone",
                  "[persistence]") {
   // Op 1 writes 1,500 users of 4 KB (about 6 MB of pages); op 2 rewrites
-  // them all, so its savepoint journal holds those pages: past the 4 MiB
-  // kept in memory, it goes on in a temporary file. Op 2 then fails.
+  // them all, so its savepoint journal holds all those pages. Op 2 then
+  // fails: its changes go, op 1's and op 3's stay.
   const std::string big(4000, 'x');
   auto row = [&](int i, const std::string& display) {
     auto u = make_user("s" + std::to_string(i), "dA", "spill" + std::to_string(i));
