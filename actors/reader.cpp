@@ -17,16 +17,11 @@ reader_behavior(reader_actor::stateful_pointer<reader_state> self,
       // for the run, not per job. It ends when the mailbox is empty, so an
       // idle reader never holds back a checkpoint.
       auto& db = *self->state.db;
-      db.renew_snapshot(shared_snapshot_jobs);
-      try {
-        auto reply = job.run(db);
-        if (self->mailbox().empty())
-          db.end_snapshot();
-        return reply;
-      } catch (...) {
-        db.end_snapshot();
-        throw;
-      }
+      persistence::snapshot scope{db, shared_snapshot_jobs};
+      auto reply = job.run(db);
+      if (!self->mailbox().empty())
+        scope.keep();
+      return reply;
     },
   };
 }

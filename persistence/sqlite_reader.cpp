@@ -239,8 +239,8 @@ std::pair<std::int64_t, std::int64_t> sqlite_reader::managed_counts(const std::s
 }
 
 void sqlite_reader::begin_snapshot() {
-  // A snapshot left open (it cannot be, with persistence::snapshot) would pin an
-  // old state: end it before starting the next.
+  // A snapshot still open (one renew_snapshot() could not keep, or a begin
+  // without an end) would pin an old state: end it before starting the next.
   if (!c_->autocommit())
     end_snapshot();
   // Read before BEGIN: a commit landing in between only makes the snapshot

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,13 +31,20 @@ class snapshot {
 public:
   /// Begins the snapshot.
   explicit snapshot(reader& r);
-  /// Ends it, also when the work inside threw.
+  /// For one job of a run: reader::renew_snapshot(max_jobs) keeps the
+  /// snapshot the job before left open when it is still the newest.
+  snapshot(reader& r, int max_jobs);
+  /// Ends it unless keep() was called; always when the work inside threw.
   ~snapshot();
   snapshot(const snapshot&) = delete;
   snapshot& operator=(const snapshot&) = delete;
+  /// Leaves the read transaction open for the next job (renew_snapshot).
+  void keep() noexcept { keep_ = true; }
 
 private:
   reader& r_;
+  bool keep_ = false;
+  int exceptions_ = std::uncaught_exceptions(); ///< In flight when it began.
 };
 
 /// Read-only access (one per reader actor). Every lookup is scoped by
@@ -108,7 +116,11 @@ struct membership_change {
 };
 
 inline snapshot::snapshot(reader& r) : r_(r) { r_.begin_snapshot(); }
-inline snapshot::~snapshot() { r_.end_snapshot(); }
+inline snapshot::snapshot(reader& r, int max_jobs) : r_(r) { r_.renew_snapshot(max_jobs); }
+inline snapshot::~snapshot() {
+  if (!keep_ || std::uncaught_exceptions() > exceptions_)
+    r_.end_snapshot();
+}
 
 /// The single write connection, owned by the writer actor. Operations run
 /// inside `begin_batch` / `commit_batch`; each in its own savepoint so one

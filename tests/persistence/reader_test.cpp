@@ -364,3 +364,44 @@ TEST_CASE_METHOD(reader_fixture, "the writer's commits still checkpoint the WAL 
   CHECK(wal < 1500 * 4096);
   CHECK(r->managed_counts("dA").first == 5 + 1000);
 }
+
+TEST_CASE_METHOD(reader_fixture, "a job's snapshot is kept for the next job only when asked, and ended when the job "
+                                 "throws", "[persistence]") {
+  // Kept: the next job shares it (a write outside the process stays unseen).
+  auto outside = [&](const char* display) {
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open_v2((dir / "dirsync.db").string().c_str(), &other, SQLITE_OPEN_READWRITE, nullptr) ==
+            SQLITE_OK);
+    auto sql = std::string{"UPDATE users SET display_name = '"} + display + "' WHERE id = 'a2'";
+    REQUIRE(sqlite3_exec(other, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(other);
+  };
+  auto display = [&] { return r->user("dA", "a2")->display_name.value_or(""); };
+  {
+    snapshot job{*r, 32};
+    CHECK(display() == "Bob B");
+    job.keep();
+  }
+  outside("One");
+  {
+    snapshot job{*r, 32};
+    CHECK(display() == "Bob B"); // the kept snapshot
+  }
+  // Not kept: the next job reads the newest state.
+  {
+    snapshot job{*r, 32};
+    CHECK(display() == "One");
+  }
+  outside("Two");
+  // A job that throws ends its snapshot, kept or not.
+  try {
+    snapshot job{*r, 32};
+    CHECK(display() == "Two");
+    job.keep();
+    outside("Three");
+    throw std::runtime_error("job failed");
+  } catch (const std::runtime_error&) {
+  }
+  snapshot job{*r, 32};
+  CHECK(display() == "Three");
+}
