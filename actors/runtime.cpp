@@ -1,5 +1,9 @@
 #include "actors/runtime.hpp"
 
+#include <sched.h>
+
+#include <thread>
+
 #include <caf/all.hpp>
 
 #include "actors/bridge.hpp"
@@ -10,6 +14,14 @@
 #include "actors/writer.hpp"
 
 namespace dirsync::actors {
+
+std::size_t usable_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    return static_cast<std::size_t>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 runtime::runtime(runtime_options opts, std::unique_ptr<persistence::backend> db, const clock& time,
                  id_source& ids, metrics::registry& metrics)
@@ -31,7 +43,8 @@ std::string runtime::start() {
   if (!probe_)
     return err;
   cfg_.set("scheduler.policy", opts_.scheduler_policy == "stealing" ? caf::atom("stealing") : caf::atom("sharing"));
-  cfg_.set("scheduler.max-threads", opts_.scheduler_threads);
+  workers_ = opts_.scheduler_threads > 0 ? opts_.scheduler_threads : usable_cpus();
+  cfg_.set("scheduler.max-threads", workers_);
   cfg_.set("scheduler.max-throughput", opts_.max_throughput);
   sys_ = std::make_unique<caf::actor_system>(cfg_);
   ctx_ = std::make_shared<context>();

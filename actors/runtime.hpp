@@ -13,10 +13,14 @@
 
 namespace dirsync::actors {
 
+/// CPUs this process may run on: its affinity mask (taskset, cgroup cpusets),
+/// else the machine's count; at least 1.
+std::size_t usable_cpus();
+
 /// Settings of the actor runtime, mapped from the config file by main.
 struct runtime_options {
   actor_options actors;                       ///< Per-actor tunables.
-  std::size_t scheduler_threads = 2;          ///< CAF worker threads.
+  std::size_t scheduler_threads = 0;          ///< CAF worker threads; 0: usable_cpus().
   std::string scheduler_policy = "sharing";   ///< sharing or stealing.
   std::size_t max_throughput = 100;           ///< Messages per actor per run.
   bool writer_thread = true;                  ///< Writer detached on its own thread.
@@ -64,6 +68,8 @@ public:
   void publish_metrics();
   /// Stops every actor after the pending calls were answered.
   void stop();
+  /// CAF worker threads started (scheduler_threads resolved).
+  std::size_t scheduler_threads() const { return workers_; }
 
 private:
   runtime_options opts_;
@@ -81,6 +87,7 @@ private:
   std::shared_ptr<persistence::reader> probe_;
   std::atomic<std::size_t> pending_{0};
   std::atomic<bool> started_{false};
+  std::size_t workers_ = 0;
 };
 
 } // namespace dirsync::actors

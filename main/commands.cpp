@@ -177,7 +177,8 @@ int serve(const config::loaded& cfg) {
   }
   live = rt.get();
   spdlog::info("dirsyncd listening on {}:{} (SCIM base URL {})", s.http.bind, srv.port(), app.scim_base_url);
-  spdlog::info("memory allocator: {}", allocator_name());
+  spdlog::info("memory allocator: {}; actor scheduler: {} worker thread(s)", allocator_name(),
+               rt->scheduler_threads());
   spdlog::default_logger()->flush();
   // Tests read this line to learn the port.
   std::cout << "listening on " << s.http.bind << ":" << srv.port() << std::endl;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 #include <string>
+#include <sched.h>
 #include <unistd.h>
 
 #include "ask.hpp"
@@ -145,4 +146,49 @@ TEST_CASE("runtime::stop does not wait for idle entity actors", "[actors]") {
   rt.stop();
   auto took = std::chrono::steady_clock::now() - started;
   CHECK(std::chrono::duration_cast<std::chrono::milliseconds>(took).count() < 2000);
+}
+
+// actors.scheduler_threads = 0: one worker per CPU the process may run on,
+// so a server pinned to one core (taskset) does not switch between workers.
+TEST_CASE("scheduler_threads 0 starts one worker per CPU of the affinity mask", "[actors]") {
+  cpu_set_t original;
+  CPU_ZERO(&original);
+  REQUIRE(sched_getaffinity(0, sizeof original, &original) == 0);
+  CHECK(usable_cpus() == static_cast<std::size_t>(CPU_COUNT(&original)));
+
+  int first = 0;
+  while (!CPU_ISSET(first, &original))
+    ++first;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
+  CHECK(usable_cpus() == 1);
+  {
+    runtime_db db;
+    manual_clock time{std::chrono::system_clock::time_point{std::chrono::seconds{1767225600}}};
+    fixed_ids ids;
+    metrics::registry metrics;
+    auto o = options(300ms);
+    o.scheduler_threads = 0;
+    runtime rt{o, persistence::make_sqlite_backend({db.path, "full"}), time, ids, metrics};
+    REQUIRE(rt.start() == "");
+    CHECK(rt.scheduler_threads() == 1);
+    auto created = call(rt, make(scim_method::create, {},
+                                 {{"schemas", json::array({std::string{scim::user_urn}})}, {"userName", "una"}}));
+    CHECK(created.status == 201);
+    rt.stop();
+  }
+  REQUIRE(sched_setaffinity(0, sizeof original, &original) == 0);
+
+  runtime_db db;
+  manual_clock time{std::chrono::system_clock::time_point{std::chrono::seconds{1767225600}}};
+  fixed_ids ids;
+  metrics::registry metrics;
+  auto o = options(300ms);
+  o.scheduler_threads = 3;
+  runtime rt{o, persistence::make_sqlite_backend({db.path, "full"}), time, ids, metrics};
+  REQUIRE(rt.start() == "");
+  CHECK(rt.scheduler_threads() == 3);
+  rt.stop();
 }

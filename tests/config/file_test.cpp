@@ -23,7 +23,7 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK(s.http.tls_cert.empty());
   CHECK(s.http.tls_key.empty());
   CHECK(s.http.request_timeout == 30s);
-  CHECK(s.actors.scheduler_threads == 2);
+  CHECK(s.actors.scheduler_threads == 0);
   CHECK(s.actors.policy == scheduler_policy::sharing);
   CHECK(s.actors.passivate_after == 60s);
   CHECK(s.actors.mailbox_high_water == 10000);
@@ -213,7 +213,7 @@ TEST_CASE_METHOD(fixture, "every range is enforced", "[config]") {
   CHECK_THAT(one_problem("[http]\nidle_timeout = \"0s\"\n"),
              Contains("http.idle_timeout: 0ms is out of range"));
   CHECK_THAT(one_problem("[actors]\nscheduler_threads = 257\n"),
-             Contains("actors.scheduler_threads: 257 is out of range 1..256"));
+             Contains("actors.scheduler_threads: 257 is out of range 0..256"));
   CHECK_THAT(one_problem("[actors]\nmailbox_high_water = 0\n"),
              Contains("actors.mailbox_high_water: 0 is out of range"));
   CHECK_THAT(one_problem("[actors]\nmax_throughput = 0\n"),
