@@ -35,20 +35,25 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const std::st
                    const std::string& result) {
     return db.append_action(now, "directory", directory_id, action, "user", object_id, details.dump(), result);
   };
-  auto existing = db.user_by_name(row.user_name);
-  if (!existing) {
-    row.attributes = scim::mapping::merge(nlohmann::json::object(), pushed).dump();
-    if (!row.active) {
-      row.trashed_at = now;
-      row.trash_reason = "deactivated";
-    }
-    if (auto r = db.insert_user(row); !r)
-      return r;
+  // Most pushes create a new user: the insert is tried first, and its
+  // userName uniqueness check (U1) is the search for an existing user.
+  row.attributes = scim::mapping::merge(nlohmann::json::object(), pushed).dump();
+  if (!row.active) {
+    row.trashed_at = now;
+    row.trash_reason = "deactivated";
+  }
+  auto inserted = db.insert_user(row);
+  if (inserted) {
     out.row = std::move(row);
     if (auto r = audit("user.create", out.row.id, {{"userName", out.row.user_name}}, "ok"); !r)
       return r;
     return enroll();
   }
+  if (inserted.err().code != error_code::uniqueness)
+    return inserted;
+  auto existing = db.user_by_name(row.user_name);
+  if (!existing)
+    return inserted;
   std::string action;
   if (existing->directory_id.empty()) {
     action = "user.adopt"; // U2: an unmanaged user joins the directory

@@ -155,17 +155,15 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   bool wants_groups = scim::wants_members(resource_kind::user, proj);
   auto job = write_job{[row, expected_version, action, details, pushed, enroll, groups,
                         wants_groups](persistence::writer& db) {
-    if (auto r = db.update_user(row, expected_version); !r)
+    // D12: the mapped attributes follow the push; an admin's edits of the
+    // unmapped ones (committed meanwhile) are read here, inside the batch.
+    auto merge = [&pushed](const std::string& stored) {
+      return scim::mapping::merge(nlohmann::json::parse(stored, nullptr, false), pushed).dump();
+    };
+    if (auto r = db.update_user(row, expected_version, merge); !r)
       return r;
     if (wants_groups)
       *groups = db.groups_of_user(row.id);
-    // D12: the mapped attributes follow the push; an admin's edits of the
-    // unmapped ones (committed meanwhile) are read here, inside the batch.
-    auto current = db.user_attributes(row.id).value_or("{}");
-    auto merged = scim::mapping::merge(nlohmann::json::parse(current, nullptr, false), pushed).dump();
-    if (merged != current)
-      if (auto r = db.set_user_attributes(row.id, merged); !r)
-        return r;
     if (auto r = db.append_action(row.last_modified, "directory", row.directory_id, action, "user", row.id,
                                   details.dump(), "ok");
         !r)

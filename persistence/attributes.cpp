@@ -38,16 +38,6 @@ ok_t sqlite_writer::set_directory_mappings(const std::string& id, const std::vec
   return scim::unit{};
 }
 
-std::optional<std::string> sqlite_writer::user_attributes(const std::string& id) {
-  auto st = c_->prepare("SELECT attributes FROM users WHERE id = ?");
-  if (st == nullptr)
-    return std::nullopt;
-  st->bind(1, std::string_view{id});
-  if (!st->step())
-    return std::nullopt;
-  return st->text(0);
-}
-
 ok_t sqlite_writer::set_user_attributes(const std::string& id, const std::string& attributes) {
   auto st = c_->prepare("UPDATE users SET attributes = ? WHERE id = ?");
   if (st == nullptr)

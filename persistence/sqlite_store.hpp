@@ -69,7 +69,9 @@ public:
   void begin_op() override;
   void end_op(bool keep) override;
   scim::expected<scim::unit> insert_user(const user_row& u) override;
-  scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version) override;
+  using writer::update_user;
+  scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version,
+                                         const attributes_merge& merge) override;
   scim::expected<scim::unit> delete_user(const std::string& directory_id, const std::string& id) override;
   scim::expected<scim::unit> insert_group(const group_row& g, const std::vector<std::string>& members) override;
   scim::expected<scim::unit> update_group(const group_row& g, std::int64_t expected_version) override;
@@ -106,7 +108,6 @@ public:
   scim::expected<scim::unit> set_membership(const std::string& group_id, const std::string& user_id,
                                             bool add) override;
   lifecycle_store& lifecycle() override { return lifecycle_; }
-  std::optional<std::string> user_attributes(const std::string& id) override;
   scim::expected<scim::unit> set_directory_mappings(const std::string& id,
                                                     const std::vector<scim::mapping::rule>& rules) override;
   scim::expected<scim::unit> set_user_attributes(const std::string& id, const std::string& attributes) override;

@@ -101,31 +101,45 @@ ok_t sqlite_writer::insert_user(const user_row& u) {
   return failure("insert user");
 }
 
-ok_t sqlite_writer::update_user(const user_row& u, std::int64_t expected_version) {
+ok_t sqlite_writer::update_user(const user_row& u, std::int64_t expected_version,
+                                const attributes_merge& merge) {
   // An UPDATE that sets an indexed column rewrites that index's entry even
   // when the value is the same, which dirties one more page per index in the
   // WAL (measured: 100 updates of random users in one commit wrote 240
   // frames with userName and externalId set, 97 without). Most pushes change
   // neither, so they are left out of the statement when they are unchanged.
+  // The attributes are read with the keys and written by the same UPDATE:
+  // one B-tree search and one row rewrite fewer than a second statement.
   bool same_keys = false;
+  std::optional<std::string> attributes;
   {
-    auto cur = c_->prepare("SELECT user_name, external_id FROM users WHERE id = ? AND directory_id = ?");
+    auto cur = c_->prepare("SELECT user_name, external_id, attributes FROM users WHERE id = ? AND directory_id = ?");
     if (cur == nullptr)
       return failure("prepare read user keys");
     cur->bind(1, std::string_view{u.id});
     cur->bind(2, std::string_view{u.directory_id});
-    if (cur->step())
+    if (cur->step()) {
       same_keys = cur->text(0) == u.user_name && cur->opt_text(1) == u.external_id;
-    else if (cur->last_code() != SQLITE_DONE)
+      if (merge)
+        attributes = merge(cur->text(2));
+    } else if (cur->last_code() != SQLITE_DONE) {
       return failure("read user keys");
+    }
   }
-  auto st = c_->prepare(same_keys ? "UPDATE users SET display_name = ?3, active = ?4, last_modified = ?5, "
-                                    "version = ?6, resource = ?7, trashed_at = ?8, trash_reason = ?9 "
-                                    "WHERE id = ?10 AND directory_id = ?11 AND version = ?12"
-                                  : "UPDATE users SET user_name = ?1, external_id = ?2, display_name = ?3, "
-                                    "active = ?4, last_modified = ?5, version = ?6, resource = ?7, "
-                                    "trashed_at = ?8, trash_reason = ?9 "
-                                    "WHERE id = ?10 AND directory_id = ?11 AND version = ?12");
+  // [keys changed][attributes set]
+  static constexpr const char* sql[2][2] = {
+    {"UPDATE users SET display_name = ?3, active = ?4, last_modified = ?5, version = ?6, resource = ?7, "
+     "trashed_at = ?8, trash_reason = ?9 WHERE id = ?10 AND directory_id = ?11 AND version = ?12",
+     "UPDATE users SET display_name = ?3, active = ?4, last_modified = ?5, version = ?6, resource = ?7, "
+     "trashed_at = ?8, trash_reason = ?9, attributes = ?13 WHERE id = ?10 AND directory_id = ?11 AND version = ?12"},
+    {"UPDATE users SET user_name = ?1, external_id = ?2, display_name = ?3, active = ?4, last_modified = ?5, "
+     "version = ?6, resource = ?7, trashed_at = ?8, trash_reason = ?9 "
+     "WHERE id = ?10 AND directory_id = ?11 AND version = ?12",
+     "UPDATE users SET user_name = ?1, external_id = ?2, display_name = ?3, active = ?4, last_modified = ?5, "
+     "version = ?6, resource = ?7, trashed_at = ?8, trash_reason = ?9, attributes = ?13 "
+     "WHERE id = ?10 AND directory_id = ?11 AND version = ?12"},
+  };
+  auto st = c_->prepare(sql[same_keys ? 0 : 1][attributes ? 1 : 0]);
   if (st == nullptr)
     return failure("prepare update user");
   if (!same_keys) {
@@ -145,6 +159,8 @@ ok_t sqlite_writer::update_user(const user_row& u, std::int64_t expected_version
   st->bind(10, std::string_view{u.id});
   st->bind(11, std::string_view{u.directory_id});
   st->bind(12, expected_version);
+  if (attributes)
+    st->bind(13, std::string_view{*attributes});
   st->step();
   if (st->last_code() != SQLITE_DONE) {
     if (is_unique_violation(*c_))

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -141,10 +142,20 @@ public:
 
   /// Inserts a user. Errors: uniqueness (userName taken, U1).
   virtual scim::expected<scim::unit> insert_user(const user_row& u) = 0;
+  /// New admin-view attributes (JSON text) computed from the stored ones.
+  using attributes_merge = std::function<std::string(const std::string& stored)>;
   /// Replaces a user's columns and resource if its version is
-  /// `expected_version`. Errors: uniqueness; precondition_failed when the
-  /// user is gone or at another version (the caller's copy is stale).
-  virtual scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version) = 0;
+  /// `expected_version`; with `merge`, also its admin-view attributes, set to
+  /// merge(stored attributes) in the same statement (D12: what an admin
+  /// changed meanwhile is read inside the transaction). Errors: uniqueness;
+  /// precondition_failed when the user is gone or at another version (the
+  /// caller's copy is stale).
+  virtual scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version,
+                                                 const attributes_merge& merge) = 0;
+  /// update_user without touching the admin-view attributes.
+  scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version) {
+    return update_user(u, expected_version, attributes_merge{});
+  }
   /// Deletes a user and its memberships. Errors: not_found.
   virtual scim::expected<scim::unit> delete_user(const std::string& directory_id, const std::string& id) = 0;
   /// Inserts a group with its members (users of the same directory, G4).
@@ -222,9 +233,6 @@ public:
                                                     bool add) = 0;
   /// The lifecycle tables (timers, outbox, enrollment, devices, app keys).
   virtual lifecycle_store& lifecycle() = 0;
-  /// A user's admin-view attributes (JSON text), current inside the
-  /// transaction; nullopt when the user does not exist.
-  virtual std::optional<std::string> user_attributes(const std::string& id) = 0;
   /// Replaces a user's admin-view attributes (D12: a push writes its mapped
   /// destinations; U6: admins the others). Errors: not_found.
   virtual scim::expected<scim::unit> set_user_attributes(const std::string& id, const std::string& attributes) = 0;

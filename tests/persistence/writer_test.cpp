@@ -66,6 +66,69 @@ using ids = std::vector<std::string>;
 
 } // namespace
 
+// D12: a push's mapped attributes are merged into what is stored, read and
+// written by the update itself; a stale version writes neither.
+TEST_CASE_METHOD(writer_fixture, "update_user with a merge sets the attributes from the stored ones in the same update",
+                 "[persistence]") {
+  auto u = make_user("u1", "dA", "alice");
+  u.attributes = R"({"email":"a@example.com","title":"set by an admin"})";
+  REQUIRE(one([&](writer& w) { return w.insert_user(u); }));
+
+  std::vector<std::string> seen;
+  auto merge = [&seen](const std::string& stored) {
+    seen.push_back(stored);
+    return "{\"merged\":" + std::to_string(seen.size()) + "}";
+  };
+  auto next = u;
+  next.version = 2;
+  next.display_name = "Alice A";
+  REQUIRE(one([&](writer& w) { return w.update_user(next, 1, merge); }));
+  REQUIRE(seen == std::vector<std::string>{u.attributes});
+  auto got = r->user("dA", "u1");
+  REQUIRE(got);
+  CHECK(got->attributes == R"({"merged":1})");
+  CHECK(got->display_name == std::optional<std::string>{"Alice A"});
+  CHECK(got->version == 2);
+
+  // A new userName takes the statement that also rewrites the keys.
+  auto renamed = *got;
+  renamed.user_name = "alice2";
+  renamed.version = 3;
+  REQUIRE(one([&](writer& w) { return w.update_user(renamed, 2, merge); }));
+  CHECK(seen.back() == R"({"merged":1})");
+  got = r->user("dA", "u1");
+  REQUIRE(got);
+  CHECK(got->user_name == "alice2");
+  CHECK(got->attributes == R"({"merged":2})");
+
+  auto stale = renamed;
+  stale.version = 9;
+  stale.display_name = "Stale";
+  auto res = one([&](writer& w) { return w.update_user(stale, 7, merge); });
+  REQUIRE_FALSE(res);
+  CHECK(res.err().code == error_code::precondition_failed);
+  got = r->user("dA", "u1");
+  CHECK(got->attributes == R"({"merged":2})");
+  CHECK(got->display_name == std::optional<std::string>{"Alice A"});
+
+  // Without a merge the attributes stay as they are.
+  auto plain = *got;
+  plain.version = 4;
+  plain.display_name = "Plain";
+  REQUIRE(one([&](writer& w) { return w.update_user(plain, 3); }));
+  got = r->user("dA", "u1");
+  CHECK(got->attributes == R"({"merged":2})");
+  CHECK(got->display_name == std::optional<std::string>{"Plain"});
+
+  // A user that is not there: nothing is merged, nothing is written.
+  auto ghost = make_user("u9", "dA", "ghost");
+  auto before = seen.size();
+  auto missing = one([&](writer& w) { return w.update_user(ghost, 1, merge); });
+  REQUIRE_FALSE(missing);
+  CHECK(missing.err().code == error_code::precondition_failed);
+  CHECK(seen.size() == before);
+}
+
 TEST_CASE_METHOD(writer_fixture, "writer inserts, updates and deletes users", "[persistence]") {
   auto u = make_user("u1", "dA", "alice");
   u.external_id = "ext-1";
