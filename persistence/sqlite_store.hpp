@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+
 #include <memory>
 #include <string>
 
@@ -121,8 +123,14 @@ private:
   scim::expected<scim::unit> failure(const char* what);
   std::unique_ptr<connection> c_;
   sqlite_lifecycle lifecycle_{*c_};
+  /// Inserts audit rows with multi-row INSERTs; false on a failed statement.
+  bool insert_actions(const std::vector<std::array<std::string, 8>>& rows);
   std::unique_ptr<transaction> tx_;
   std::unique_ptr<savepoint> op_;
+  /// Audit rows of the open batch's kept operations, and of the running
+  /// operation: inserted just before COMMIT (see append_action).
+  std::vector<std::array<std::string, 8>> batch_actions_;
+  std::vector<std::array<std::string, 8>> op_actions_;
 };
 
 } // namespace dirsync::persistence

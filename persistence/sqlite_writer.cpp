@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <iterator>
+
 #include "persistence/sqlite_rows.hpp"
 #include "persistence/sqlite_store.hpp"
 
@@ -38,6 +41,15 @@ std::string sqlite_writer::begin_batch() {
 std::string sqlite_writer::commit_batch() {
   if (!tx_)
     return "no open transaction";
+  op_actions_.clear();
+  bool stored = insert_actions(batch_actions_);
+  batch_actions_.clear();
+  if (!stored) {
+    std::string why = "commit failed: cannot append the audit records: " + c_->error_message();
+    op_.reset();
+    tx_.reset(); // rolls back
+    return why;
+  }
   int rc = tx_->commit();
   if (rc != SQLITE_OK) {
     std::string why = "commit failed: " + c_->error_message();
@@ -51,16 +63,22 @@ std::string sqlite_writer::commit_batch() {
 void sqlite_writer::rollback_batch() {
   op_.reset();
   tx_.reset();
+  op_actions_.clear();
+  batch_actions_.clear();
 }
 
 void sqlite_writer::begin_op() {
   op_ = std::make_unique<savepoint>(*c_);
+  op_actions_.clear();
 }
 
 void sqlite_writer::end_op(bool keep) {
   if (op_ && keep)
     op_->release();
   op_.reset();
+  if (keep)
+    std::move(op_actions_.begin(), op_actions_.end(), std::back_inserter(batch_actions_));
+  op_actions_.clear();
 }
 
 ok_t sqlite_writer::failure(const char* what) {
@@ -503,22 +521,56 @@ ok_t sqlite_writer::insert_admin(const admin_row& a) {
   return scim::unit{};
 }
 
+// Inside a batch, an audit row is kept in memory with its operation and
+// inserted just before COMMIT, in the order the operations ran: a row written
+// in the operation's savepoint made SQLite copy each of the five B-tree pages
+// it touches (table, four indexes) into the savepoint journal, once per
+// operation, and read and wrote sqlite_sequence once per row. A failed
+// operation drops its rows as its savepoint drops its changes; readers never
+// see the batch before COMMIT, so the order of the inserts is invisible.
 ok_t sqlite_writer::append_action(const std::string& at, const std::string& actor_kind,
                                   const std::string& actor_id, const std::string& action,
                                   const std::string& object_kind, const std::string& object_id,
                                   const std::string& details, const std::string& result) {
-  auto st = c_->prepare("INSERT INTO admin_actions(at, actor_kind, actor_id, action, object_kind, "
-                         "object_id, details, result) VALUES(?,?,?,?,?,?,?,?)");
-  if (st == nullptr)
-    return failure("prepare append action");
-  const std::string* values[] = {&at, &actor_kind, &actor_id, &action,
-                                 &object_kind, &object_id, &details, &result};
-  for (int i = 0; i < 8; ++i)
-    st->bind(i + 1, std::string_view{*values[i]});
-  st->step();
-  if (st->last_code() != SQLITE_DONE)
+  std::array<std::string, 8> row{at, actor_kind, actor_id, action, object_kind, object_id, details, result};
+  if (tx_) {
+    (op_ ? op_actions_ : batch_actions_).push_back(std::move(row));
+    return scim::unit{};
+  }
+  if (!insert_actions({std::move(row)}))
     return failure("append action");
   return scim::unit{};
+}
+
+bool sqlite_writer::insert_actions(const std::vector<std::array<std::string, 8>>& rows) {
+  // Statements of 64, 16, 4 and 1 rows: a multi-row INSERT reads and writes
+  // the AUTOINCREMENT counter once.
+  static const auto statement_text = [](std::size_t n) {
+    std::string sql = "INSERT INTO admin_actions(at, actor_kind, actor_id, action, object_kind, object_id, "
+                      "details, result) VALUES";
+    for (std::size_t i = 0; i < n; ++i)
+      sql += i == 0 ? "(?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?)";
+    return sql;
+  };
+  static const std::string texts[] = {statement_text(64), statement_text(16), statement_text(4), statement_text(1)};
+  static constexpr std::size_t sizes[] = {64, 16, 4, 1};
+  std::size_t next = 0;
+  for (int k = 0; k < 4; ++k) {
+    while (rows.size() - next >= sizes[k]) {
+      auto st = c_->prepare(texts[k]);
+      if (st == nullptr)
+        return false;
+      int param = 1;
+      for (std::size_t r = next; r < next + sizes[k]; ++r)
+        for (const auto& value : rows[r])
+          st->bind(param++, std::string_view{value});
+      st->step();
+      if (st->last_code() != SQLITE_DONE)
+        return false;
+      next += sizes[k];
+    }
+  }
+  return true;
 }
 
 } // namespace dirsync::persistence

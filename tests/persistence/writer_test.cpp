@@ -2,6 +2,7 @@
 // versions, per-operation savepoints inside a group-commit batch.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <string>
@@ -471,4 +472,62 @@ TEST_CASE_METHOD(writer_fixture, "a failed operation with a savepoint journal of
     CHECK(u->version == 1);
   }
   CHECK(r->user("dA", "after"));
+}
+
+// L1: audit rows are stored with their operation: a failed operation's rows
+// go with its changes, a kept one's are committed with the batch, in the
+// order the operations ran, and nothing is visible before the COMMIT.
+TEST_CASE_METHOD(writer_fixture, "audit rows commit with their operations, in order, and go with a failed one",
+                 "[persistence]") {
+  auto append = [](writer& w, int n, const std::string& action) {
+    return w.append_action("2026-01-01T00:00:00.000Z", "directory", "dA", action, "user", "u" + std::to_string(n),
+                           "{\"n\":" + std::to_string(n) + "}", "ok");
+  };
+  auto all = [&] {
+    action_query q;
+    q.limit = 1000;
+    auto rows = r->actions(q);
+    std::reverse(rows.begin(), rows.end()); // oldest first
+    return rows;
+  };
+  REQUIRE(w->begin_batch() == "");
+  int n = 0;
+  std::vector<std::string> kept;
+  // 150 operations: 1 to 3 rows each; every fifth fails after its rows.
+  for (int op = 0; op < 150; ++op) {
+    w->begin_op();
+    std::vector<std::string> mine;
+    for (int k = 0; k <= op % 3; ++k) {
+      REQUIRE(append(*w, ++n, "op." + std::to_string(op)));
+      mine.push_back("u" + std::to_string(n));
+    }
+    bool keep = op % 5 != 4;
+    w->end_op(keep);
+    if (keep)
+      kept.insert(kept.end(), mine.begin(), mine.end());
+  }
+  CHECK(all().empty());
+  REQUIRE(w->commit_batch() == "");
+  auto rows = all();
+  REQUIRE(rows.size() == kept.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    CHECK(rows[i].object_id == kept[i]);
+    if (i > 0)
+      CHECK(rows[i].seq == rows[i - 1].seq + 1);
+  }
+  CHECK(rows.front().details == R"({"n":1})");
+  CHECK(rows.front().action == "op.0");
+
+  // A rolled-back batch stores none of its rows; a row outside any batch is
+  // stored at once.
+  REQUIRE(w->begin_batch() == "");
+  w->begin_op();
+  REQUIRE(append(*w, ++n, "dropped"));
+  w->end_op(true);
+  w->rollback_batch();
+  REQUIRE(append(*w, ++n, "alone"));
+  rows = all();
+  REQUIRE(rows.size() == kept.size() + 1);
+  CHECK(rows.back().action == "alone");
+  CHECK(rows.back().seq == rows[rows.size() - 2].seq + 1);
 }
