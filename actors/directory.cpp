@@ -33,11 +33,12 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const std::st
   };
   auto audit = [&](const std::string& action, const std::string& object_id, const nlohmann::json& details,
                    const std::string& result) {
-    return db.append_action(now, "directory", directory_id, action, "user", object_id, details.dump(), result);
+    return db.append_action(now, "directory", directory_id, action, "user", object_id,
+                            scim::dump_canonical(details), result);
   };
   // Most pushes create a new user: the insert is tried first, and its
   // userName uniqueness check (U1) is the search for an existing user.
-  row.attributes = scim::mapping::merge(nlohmann::json::object(), pushed).dump();
+  row.attributes = scim::dump_canonical(scim::mapping::merge(nlohmann::json::object(), pushed));
   if (!row.active) {
     row.trashed_at = now;
     row.trash_reason = "deactivated";

@@ -158,14 +158,14 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
     // D12: the mapped attributes follow the push; an admin's edits of the
     // unmapped ones (committed meanwhile) are read here, inside the batch.
     auto merge = [&pushed](const std::string& stored) {
-      return scim::mapping::merge(nlohmann::json::parse(stored, nullptr, false), pushed).dump();
+      return scim::dump_canonical(scim::mapping::merge(nlohmann::json::parse(stored, nullptr, false), pushed));
     };
     if (auto r = db.update_user(row, expected_version, merge); !r)
       return r;
     if (wants_groups)
       *groups = db.groups_of_user(row.id);
     if (auto r = db.append_action(row.last_modified, "directory", row.directory_id, action, "user", row.id,
-                                  details.dump(), "ok");
+                                  scim::dump_canonical(details), "ok");
         !r)
       return r;
     // E1: an update may make the user eligible for enrollment.
@@ -335,7 +335,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
     if (auto r = db.change_members(row.directory_id, row.id, members); !r)
       return r;
     return db.append_action(row.last_modified, "directory", row.directory_id, "group.update", "group",
-                            row.id, details.dump(), "ok");
+                            row.id, scim::dump_canonical(details), "ok");
   }};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(

@@ -66,17 +66,34 @@ persistence::group_row make_group_row(const nlohmann::json& stored, std::string 
 }
 
 nlohmann::json changed_fields(const nlohmann::json& before, const nlohmann::json& after) {
+  // Both objects keep their keys sorted (std::map): one walk over the two
+  // finds every key that differs, without a lookup or a copy per key.
+  static const nlohmann::json::object_t none;
+  const auto& a = before.is_object() ? before.get_ref<const nlohmann::json::object_t&>() : none;
+  const auto& b = after.is_object() ? after.get_ref<const nlohmann::json::object_t&>() : none;
   nlohmann::json out = nlohmann::json::object();
-  auto value_of = [](const nlohmann::json& j, const std::string& key) {
-    auto i = j.find(key);
-    return i == j.end() ? nlohmann::json() : *i;
+  auto change = [&out](const std::string& key, const nlohmann::json& old_value, const nlohmann::json& new_value) {
+    if (key != "schemas")
+      out[key] = {{"old", old_value}, {"new", new_value}};
   };
-  for (auto& [key, v] : after.items())
-    if (key != "schemas" && value_of(before, key) != v)
-      out[key] = {{"old", value_of(before, key)}, {"new", v}};
-  for (auto& [key, v] : before.items())
-    if (key != "schemas" && !after.contains(key))
-      out[key] = {{"old", v}, {"new", nullptr}};
+  const nlohmann::json null_value;
+  auto i = a.begin();
+  auto j = b.begin();
+  while (i != a.end() || j != b.end()) {
+    if (j == b.end() || (i != a.end() && i->first < j->first)) {
+      change(i->first, i->second, null_value); // removed
+      ++i;
+    } else if (i == a.end() || j->first < i->first) {
+      if (!j->second.is_null())
+        change(j->first, null_value, j->second); // added
+      ++j;
+    } else {
+      if (i->second != j->second)
+        change(j->first, i->second, j->second);
+      ++i;
+      ++j;
+    }
+  }
   return out;
 }
 

@@ -143,10 +143,11 @@ nlohmann::json list_response(std::vector<nlohmann::json> resources, std::int64_t
 std::string list_response_text(const std::vector<std::string>& resources, std::int64_t total_results,
                                std::int64_t start_index);
 
-/// The text of a resource normalize_resource or validate_stored produced
-/// (every string valid UTF-8): the same bytes as `resource.dump()`, written
-/// by the escaper of the text replies, eight bytes at a time instead of
-/// nlohmann's byte-by-byte UTF-8 check (about 5 % of a create).
+/// The text of JSON whose strings are all valid UTF-8 (a resource
+/// normalize_resource or validate_stored produced, or values taken from one:
+/// admin-view attributes, audit details): the same bytes as `dump()`,
+/// written by the escaper of the text replies, eight bytes at a time instead
+/// of nlohmann's byte-by-byte UTF-8 check (about 5 % of a create).
 std::string dump_canonical(const nlohmann::json& resource);
 
 /// How replies are serialized: invalid UTF-8 is replaced, not thrown.
