@@ -25,20 +25,30 @@ using tcp = net::ip::tcp;
 
 namespace detail {
 
-request to_request(const wire_request& in, std::string remote_address, std::string request_id) {
+request to_request(wire_request& in, std::string remote_address, std::string request_id) {
   request out;
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
   auto parsed = parse_target(out.target);
   out.path = std::move(parsed.path);
   out.query = std::move(parsed.query);
-  auto header = [&in](bhttp::field f) { return std::string(in[f]); };
-  out.authorization = header(bhttp::field::authorization);
-  out.content_type = header(bhttp::field::content_type);
-  out.if_match = header(bhttp::field::if_match);
-  out.if_none_match = header(bhttp::field::if_none_match);
-  out.accept = header(bhttp::field::accept);
-  out.body = in.body();
+  // One pass over the fields (each knows its field enum) instead of one
+  // case-insensitive tree search per header; the first of repeated fields
+  // wins, as in[field] would.
+  for (const auto& f : in) {
+    std::string* slot = nullptr;
+    switch (f.name()) {
+      case bhttp::field::authorization: slot = &out.authorization; break;
+      case bhttp::field::content_type: slot = &out.content_type; break;
+      case bhttp::field::if_match: slot = &out.if_match; break;
+      case bhttp::field::if_none_match: slot = &out.if_none_match; break;
+      case bhttp::field::accept: slot = &out.accept; break;
+      default: break;
+    }
+    if (slot != nullptr && slot->empty())
+      slot->assign(f.value().data(), f.value().size());
+  }
+  out.body = std::move(in.body());
   out.request_id = std::move(request_id);
   out.remote_address = std::move(remote_address);
   return out;

@@ -204,8 +204,8 @@ private:
 
   // A complete request: admit it (or answer 503) and hand it to the handler.
   void dispatch_request() {
-    const wire_request& in = parser_->get();
-    request req = to_request(in, remote_, new_request_id());
+    wire_request& in = parser_->get();
+    request req = to_request(in, remote_, new_request_id()); // takes the body
     method_ = req.method;
     request_id_ = req.request_id;
     version_ = in.version();

@@ -81,8 +81,9 @@ public:
 /// `ctx->sessions` and starts reading.
 void launch_session(boost::asio::ip::tcp::socket socket, const std::shared_ptr<server_context>& ctx);
 
-/// Pure: converts a parsed Beast request into the handler's request.
-request to_request(const wire_request& in, std::string remote_address, std::string request_id);
+/// Converts a parsed Beast request into the handler's request; the body is
+/// moved out of `in`.
+request to_request(wire_request& in, std::string remote_address, std::string request_id);
 
 /// Pure: the bytes of a handler response as written to the connection:
 /// status line, Server, X-Request-Id, Content-Type, the extra headers,

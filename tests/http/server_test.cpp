@@ -308,3 +308,25 @@ TEST_CASE("responses are written as valid HTTP/1.x with the handler's status, he
   CHECK(empty.compare(empty.size() - 4, 4, "\r\n\r\n") == 0); // nothing after the header
   CHECK(parse(empty).result_int() == 204);
 }
+
+TEST_CASE("to_request takes each header's first value whatever its case, and the body", "[http]") {
+  bhttp::request<bhttp::string_body> in{bhttp::verb::get, "/scim/v2/Users?count=2", 11};
+  in.insert("accept", "application/scim+json");
+  in.insert("AUTHORIZATION", "Bearer first");
+  in.insert("Authorization", "Bearer second");
+  in.insert("If-None-Match", "W/\"3\"");
+  in.insert("X-Other", "ignored");
+  in.body() = std::string(2000, 'b');
+  auto r = dirsync::http::detail::to_request(in, "10.0.0.1", "id");
+  CHECK(r.method == "GET");
+  CHECK(r.path == "/scim/v2/Users");
+  CHECK(r.query_value("count") == std::optional<std::string_view>("2"));
+  CHECK(r.authorization == "Bearer first");
+  CHECK(r.accept == "application/scim+json");
+  CHECK(r.if_none_match == "W/\"3\"");
+  CHECK(r.if_match.empty());
+  CHECK(r.content_type.empty());
+  CHECK(r.body == std::string(2000, 'b'));
+  CHECK(r.request_id == "id");
+  CHECK(r.remote_address == "10.0.0.1");
+}
