@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <iterator>
 #include <random>
 #include <thread>
 
@@ -13,6 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include "http/query.hpp"
+#include <iterator>
+
 #include "http/session.hpp"
 
 namespace dirsync::http {
@@ -35,18 +38,21 @@ request to_request(wire_request& in, std::string remote_address, std::string req
   // One pass over the fields (each knows its field enum) instead of one
   // case-insensitive tree search per header; the first of repeated fields
   // wins, as in[field] would.
+  std::string* slots[] = {&out.authorization, &out.content_type, &out.if_match, &out.if_none_match, &out.accept};
+  bool seen[std::size(slots)] = {};
   for (const auto& f : in) {
-    std::string* slot = nullptr;
+    std::size_t i = 0;
     switch (f.name()) {
-      case bhttp::field::authorization: slot = &out.authorization; break;
-      case bhttp::field::content_type: slot = &out.content_type; break;
-      case bhttp::field::if_match: slot = &out.if_match; break;
-      case bhttp::field::if_none_match: slot = &out.if_none_match; break;
-      case bhttp::field::accept: slot = &out.accept; break;
-      default: break;
+      case bhttp::field::authorization: i = 0; break;
+      case bhttp::field::content_type: i = 1; break;
+      case bhttp::field::if_match: i = 2; break;
+      case bhttp::field::if_none_match: i = 3; break;
+      case bhttp::field::accept: i = 4; break;
+      default: continue;
     }
-    if (slot != nullptr && slot->empty())
-      slot->assign(f.value().data(), f.value().size());
+    if (!seen[i]) // even an empty first value wins
+      slots[i]->assign(f.value().data(), f.value().size());
+    seen[i] = true;
   }
   out.body = std::move(in.body());
   out.request_id = std::move(request_id);

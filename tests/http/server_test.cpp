@@ -329,4 +329,10 @@ TEST_CASE("to_request takes each header's first value whatever its case, and the
   CHECK(r.body == std::string(2000, 'b'));
   CHECK(r.request_id == "id");
   CHECK(r.remote_address == "10.0.0.1");
+
+  // An empty first value still wins, as in[field] answers it.
+  bhttp::request<bhttp::string_body> empty_first{bhttp::verb::get, "/", 11};
+  empty_first.insert("Authorization", "");
+  empty_first.insert("Authorization", "Bearer later");
+  CHECK(dirsync::http::detail::to_request(empty_first, "", "").authorization.empty());
 }
