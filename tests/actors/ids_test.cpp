@@ -51,3 +51,38 @@ TEST_CASE("ids made on several threads at once are all different and each thread
   }
   CHECK(all.size() == static_cast<std::size_t>(threads * each));
 }
+
+// The 62 random bits after the variant (RFC 9562: rand_b) come from the
+// CSPRNG, a block at a time per thread: no tail repeats, within a thread or
+// across threads, and every bit is set in about half of the ids.
+TEST_CASE("ids end in random bits that never repeat and are set half of the time", "[ids]") {
+  random_ids ids;
+  constexpr int threads = 2, each = 10000;
+  std::vector<std::vector<std::string>> made(threads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int i = 0; i < each; ++i)
+        made[static_cast<std::size_t>(t)].push_back(ids.new_id());
+    });
+  for (auto& th : pool)
+    th.join();
+  std::set<std::string> tails;
+  std::vector<int> ones(64, 0);
+  for (const auto& list : made)
+    for (const auto& id : list) {
+      auto tail = id.substr(19, 4) + id.substr(24); // the last 8 bytes, in hex
+      tails.insert(tail);
+      auto bits = std::stoull(tail, nullptr, 16);
+      for (int b = 0; b < 64; ++b)
+        ones[static_cast<std::size_t>(b)] += static_cast<int>((bits >> b) & 1);
+    }
+  CHECK(tails.size() == static_cast<std::size_t>(threads * each));
+  for (int b = 0; b < 62; ++b) {
+    INFO("bit " << b);
+    CHECK(ones[static_cast<std::size_t>(b)] > threads * each * 45 / 100);
+    CHECK(ones[static_cast<std::size_t>(b)] < threads * each * 55 / 100);
+  }
+  CHECK(ones[62] == 0); // variant 10
+  CHECK(ones[63] == threads * each);
+}
