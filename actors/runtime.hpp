@@ -20,7 +20,7 @@ std::size_t usable_cpus();
 /// Settings of the actor runtime, mapped from the config file by main.
 struct runtime_options {
   actor_options actors;                       ///< Per-actor tunables.
-  std::size_t scheduler_threads = 0;          ///< CAF worker threads; 0: usable_cpus().
+  std::size_t scheduler_threads = 2;          ///< CAF worker threads; 0: usable_cpus().
   std::string scheduler_policy = "sharing";   ///< sharing or stealing.
   std::size_t max_throughput = 100;           ///< Messages per actor per run.
   bool writer_thread = true;                  ///< Writer detached on its own thread.

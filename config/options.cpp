@@ -160,9 +160,11 @@ std::vector<option> build_options() {
             "CAF scheduler worker threads; 0 starts one per CPU the process may run on (its "
             "affinity mask, as taskset sets it). CAF 0.17 would start max(cores, 4). Measured with "
             "bench/run.sh, server pinned to one core, interleaved pairs of 1 and 2 workers: POST /Users "
-            "(20k, 16 clients) 7,838-9,165 against 5,833-8,072 req/s, faster in 3 of 4 pairs, server "
-            "CPU 2.01-2.17 against 2.17-3.05 s; PATCH and lookups within the VM's noise. A second "
-            "worker on one core only adds thread switches."),
+            "(20k, 16 clients) 7,216-8,442 against 7,005-8,942 req/s (median ratio 0.98 over 4 pairs); "
+            "lookups over 10k users within the VM's noise; lookups over 1M users 17,700-23,700 against "
+            "24,900-26,800 req/s (p99 1.6-1.8 against 1.3-1.4 ms), and the load generator spent more CPU per "
+            "lookup (20-22 against 16-19 us): replies left in longer bursts. So 2 stays the default, also "
+            "on one core."),
         0, 256);
   add(t, "actors", "scheduler_policy", kind::choice, &settings::actors,
       &actor_settings::policy,

@@ -100,7 +100,7 @@ struct http_settings {
 /// Actor system settings.
 struct actor_settings {
   /// CAF scheduler worker threads; 0: one per CPU the process may run on.
-  int scheduler_threads = 0;
+  int scheduler_threads = 2;
   /// CAF scheduler policy.
   scheduler_policy policy = scheduler_policy::sharing;
   /// Idle time before a user/group actor stops.
