@@ -13,7 +13,8 @@
 #      (acknowledged or not) to a journal;
 #   2. after a random MIN..MAX ms the server gets SIGKILL;
 #   3. the database files, copied as the crash left them, must pass
-#      `PRAGMA integrity_check` and `PRAGMA foreign_key_check`;
+#      `PRAGMA integrity_check` and `PRAGMA foreign_key_check`, and every
+#      stored user and group version must have its audit row (L1);
 #   4. the server restarts on the same data and must answer /readyz 200;
 #   5. `dirsync_loadgen crashcheck` reads every user back: each acknowledged
 #      create present with its userName, each user in its last acknowledged
@@ -100,6 +101,20 @@ integrity() {
   # No membership, device or enrollment row without its user or group.
   r=$(sqlite3 "$TMP/copy/dirsync.db" 'PRAGMA foreign_key_check;' 2>&1) || true
   [[ -z $r ]] || fail "foreign_key_check after the crash: $r"
+  # L1: a change and its audit row commit together. Every stored version of
+  # a user or group was written with one audit row (create, then one per
+  # update), and no audit row names a user or group that was never stored.
+  r=$(sqlite3 "$TMP/copy/dirsync.db" "
+    WITH a AS (SELECT object_kind k, object_id id, count(*) n FROM admin_actions
+               WHERE object_kind IN ('user', 'group') GROUP BY 1, 2),
+         s AS (SELECT 'user' k, id, version FROM users UNION ALL SELECT 'group', id, version FROM groups)
+    SELECT s.k || ' ' || s.id || ': version ' || s.version || ', audit rows ' || coalesce(a.n, 0)
+      FROM s LEFT JOIN a ON a.k = s.k AND a.id = s.id WHERE coalesce(a.n, 0) != s.version
+    UNION ALL
+    SELECT a.k || ' ' || a.id || ': audit rows without the row' FROM a
+      WHERE NOT EXISTS (SELECT 1 FROM s WHERE s.k = a.k AND s.id = a.id)
+    LIMIT 5;" 2>&1) || true
+  [[ -z $r ]] || fail "audit rows do not match the stored versions after the crash: $r"
 }
 
 KEY=$(timeout 30 "$DIRSYNCD" create-owner --name crash --storage.path "$DB" | tail -n1)
@@ -139,7 +154,7 @@ for cycle in $(seq 1 "$CYCLES"); do
 done
 
 sorted=$(printf '%s\n' "${READY_TIMES[@]}" | sort -n)
-echo "== summary: $CYCLES SIGKILL cycles in $(( ($(now_ms) - T_START) / 1000 )) s, integrity_check and foreign_key_check ok after every crash"
+echo "== summary: $CYCLES SIGKILL cycles in $(( ($(now_ms) - T_START) / 1000 )) s, integrity_check, foreign_key_check and audit rows ok after every crash"
 echo "restart to ready: min $(head -n1 <<<"$sorted") ms, median $(sed -n "$(( (CYCLES + 1) / 2 ))p" <<<"$sorted") ms, max $(tail -n1 <<<"$sorted") ms"
 sed -n 's/^crashcheck: //p' "$TMP/check.out"
 echo "result: OK (no acknowledged write lost)"
