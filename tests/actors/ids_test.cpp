@@ -32,10 +32,12 @@ TEST_CASE("ids are version 7 UUIDs, strictly increasing, with the current time i
   CHECK(stamp <= before + 60000);
 }
 
-TEST_CASE("ids made on several threads at once are all different and each thread's increase", "[ids]") {
+namespace {
+
+// `each` ids made on each of `threads` threads at once, by thread.
+std::vector<std::vector<std::string>> ids_from_threads(int threads, int each) {
   random_ids ids;
-  constexpr int threads = 4, each = 5000;
-  std::vector<std::vector<std::string>> made(threads);
+  std::vector<std::vector<std::string>> made(static_cast<std::size_t>(threads));
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
@@ -44,6 +46,14 @@ TEST_CASE("ids made on several threads at once are all different and each thread
     });
   for (auto& th : pool)
     th.join();
+  return made;
+}
+
+} // namespace
+
+TEST_CASE("ids made on several threads at once are all different and each thread's increase", "[ids]") {
+  constexpr int threads = 4, each = 5000;
+  auto made = ids_from_threads(threads, each);
   std::set<std::string> all;
   for (const auto& list : made) {
     CHECK(std::is_sorted(list.begin(), list.end()));
@@ -56,17 +66,8 @@ TEST_CASE("ids made on several threads at once are all different and each thread
 // CSPRNG, a block at a time per thread: no tail repeats, within a thread or
 // across threads, and every bit is set in about half of the ids.
 TEST_CASE("ids end in random bits that never repeat and are set half of the time", "[ids]") {
-  random_ids ids;
   constexpr int threads = 2, each = 10000;
-  std::vector<std::vector<std::string>> made(threads);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      for (int i = 0; i < each; ++i)
-        made[static_cast<std::size_t>(t)].push_back(ids.new_id());
-    });
-  for (auto& th : pool)
-    th.join();
+  auto made = ids_from_threads(threads, each);
   std::set<std::string> tails;
   std::vector<int> ones(64, 0);
   for (const auto& list : made)

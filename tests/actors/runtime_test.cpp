@@ -164,31 +164,24 @@ TEST_CASE("scheduler_threads 0 starts one worker per CPU of the affinity mask", 
   CPU_SET(first, &one);
   REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
   CHECK(usable_cpus() == 1);
-  {
+  // Starts a runtime with that setting; answers the workers it started,
+  // after a create went through them.
+  auto workers_for = [](std::size_t setting) {
     runtime_db db;
     manual_clock time{std::chrono::system_clock::time_point{std::chrono::seconds{1767225600}}};
     fixed_ids ids;
     metrics::registry metrics;
     auto o = options(300ms);
-    o.scheduler_threads = 0;
+    o.scheduler_threads = setting;
     runtime rt{o, persistence::make_sqlite_backend({db.path, "full"}), time, ids, metrics};
     REQUIRE(rt.start() == "");
-    CHECK(rt.scheduler_threads() == 1);
     auto created = call(rt, make(scim_method::create, {},
                                  {{"schemas", json::array({std::string{scim::user_urn}})}, {"userName", "una"}}));
     CHECK(created.status == 201);
     rt.stop();
-  }
+    return rt.scheduler_threads();
+  };
+  CHECK(workers_for(0) == 1);
   REQUIRE(sched_setaffinity(0, sizeof original, &original) == 0);
-
-  runtime_db db;
-  manual_clock time{std::chrono::system_clock::time_point{std::chrono::seconds{1767225600}}};
-  fixed_ids ids;
-  metrics::registry metrics;
-  auto o = options(300ms);
-  o.scheduler_threads = 3;
-  runtime rt{o, persistence::make_sqlite_backend({db.path, "full"}), time, ids, metrics};
-  REQUIRE(rt.start() == "");
-  CHECK(rt.scheduler_threads() == 3);
-  rt.stop();
+  CHECK(workers_for(3) == 3);
 }
