@@ -14,8 +14,6 @@
 #include <spdlog/spdlog.h>
 
 #include "http/query.hpp"
-#include <iterator>
-
 #include "http/session.hpp"
 
 namespace dirsync::http {

@@ -41,6 +41,8 @@ std::string sqlite_writer::begin_batch() {
 std::string sqlite_writer::commit_batch() {
   if (!tx_)
     return "no open transaction";
+  // An operation still open commits with the batch, and so do its rows.
+  std::move(op_actions_.begin(), op_actions_.end(), std::back_inserter(batch_actions_));
   op_actions_.clear();
   bool stored = insert_actions(batch_actions_);
   batch_actions_.clear();

@@ -530,4 +530,14 @@ TEST_CASE_METHOD(writer_fixture, "audit rows commit with their operations, in or
   REQUIRE(rows.size() == kept.size() + 1);
   CHECK(rows.back().action == "alone");
   CHECK(rows.back().seq == rows[rows.size() - 2].seq + 1);
+
+  // COMMIT with an operation still open commits its changes, and its rows.
+  REQUIRE(w->begin_batch() == "");
+  w->begin_op();
+  REQUIRE(w->insert_user(make_user("open", "dA", "open")));
+  REQUIRE(append(*w, ++n, "still.open"));
+  REQUIRE(w->commit_batch() == "");
+  w->end_op(true);
+  CHECK(r->user("dA", "open"));
+  CHECK(all().back().action == "still.open");
 }
