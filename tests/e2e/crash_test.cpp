@@ -1,6 +1,7 @@
 // SIGKILL under concurrent writers, five times over (SPEC S8, issue 7): every
 // create and PATCH the daemon acknowledged is there after each restart, in
-// its last acknowledged state; the database passes integrity_check; a create
+// its last acknowledged state; the database passes integrity_check and each
+// stored user version has its audit row (L1); a create
 // whose answer the kill swallowed, sent again, never makes a second row.
 // The long version is bench/crash_loop.sh.
 
@@ -159,6 +160,18 @@ TEST_CASE("S8 SIGKILL under concurrent creates and PATCHes, 5 times: nothing ack
     c->set_token(f.dir.token);
     CHECK(c->get("/readyz").status == 200);
     CHECK(query_text(f.d.db_path(), "PRAGMA integrity_check") == std::vector<std::string>{"ok"});
+    // L1: a change and its audit row commit together, also when the crash
+    // came between them: each stored user version has its audit row (the
+    // create, then one per update), and no audit row names a user never
+    // stored.
+    CHECK(query_text(f.d.db_path(),
+                     "WITH a AS (SELECT object_id id, count(*) n FROM admin_actions WHERE object_kind = 'user' "
+                     "GROUP BY 1) "
+                     "SELECT u.id || ': version ' || u.version || ', audit rows ' || coalesce(a.n, 0) "
+                     "FROM users u LEFT JOIN a ON a.id = u.id WHERE coalesce(a.n, 0) != u.version "
+                     "UNION ALL SELECT a.id || ': audit rows without the user' FROM a "
+                     "WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = a.id)")
+          == std::vector<std::string>{});
 
     auto list = c->get("/scim/v2/Users?count=1000");
     REQUIRE(list.status == 200);
