@@ -75,6 +75,8 @@ public:
   }
 
   json& resource() { return res_; }
+  /// Top-level keys the operations may have changed (an extension's is its URN).
+  const std::set<std::string>& touched() const { return touched_; }
 
   member_delta delta() const {
     return member_delta{{members_.add.begin(), members_.add.end()},
@@ -113,12 +115,13 @@ private:
       return unit{};
     if (is_members(*r->attr))
       return r->sub ? expected<unit>(unit{}) : members_op(op, nullptr, v);
-    return detail::apply_to_attribute(op, res_, {r->attr, ext_of(*r), r->sub, nullptr}, v);
+    return change({r->attr, ext_of(*r), r->sub, nullptr}, op, v);
   }
 
   expected<unit> apply_path(patch_kind op, const std::string& path, const json& v) {
     if (const schema* ext = extension_schema(kind_, path)) {
       if (op == patch_kind::remove) {
+        touched_.insert(ext->id);
         res_.erase(ext->id);
         return unit{};
       }
@@ -142,7 +145,12 @@ private:
     if (parsed->value_filter && !t.attr->multi_valued)
       return make_error(error_code::invalid_path,
                         "A value filter needs a multi-valued attribute: '" + t.canonical + "'");
-    return detail::apply_to_attribute(op, res_, {t.attr, ext_of(t), sub, parsed->value_filter}, v);
+    return change({t.attr, ext_of(t), sub, parsed->value_filter}, op, v);
+  }
+
+  expected<unit> change(const detail::patch_target& t, patch_kind op, const json& v) {
+    touched_.insert(t.ext ? t.ext->id : t.attr->name);
+    return detail::apply_to_attribute(op, res_, t, v);
   }
 
   expected<unit> members_op(patch_kind op, const filter_node* filter, const json& v) {
@@ -176,6 +184,7 @@ private:
   resource_kind kind_;
   json res_;
   member_state members_;
+  std::set<std::string> touched_;
 };
 
 expected<patch_kind> parse_op(const json& op) {
@@ -241,7 +250,10 @@ expected<patch_result> apply_patch(resource_kind kind, const json& stored,
   for (const auto& op : ops)
     if (auto r = p.apply(op); !r)
       return r.err();
-  auto validated = validate_stored(kind, std::move(p.resource()));
+  // A stored form known canonical needs only what the operations touched
+  // validated again (about 15k instructions of a PATCH otherwise).
+  auto validated = stored_canonical ? validate_touched(kind, std::move(p.resource()), p.touched())
+                                    : validate_stored(kind, std::move(p.resource()));
   if (!validated)
     return validated.err();
   patch_result out;

@@ -62,7 +62,9 @@ struct patch_result {
 /// missing required attribute afterwards).
 /// `stored_canonical` says `stored` is validate_stored's own output (what a
 /// write of this code stored): `changed` then compares with it as it is,
-/// instead of validating it again first (which cost about 7 % of a PATCH).
+/// instead of validating it again first (which cost about 7 % of a PATCH),
+/// and the result is validated only under the top-level attributes the
+/// operations touched (validate_touched).
 expected<patch_result> apply_patch(resource_kind kind, const nlohmann::json& stored,
                                    const std::vector<patch_operation>& ops, bool stored_canonical = false);
 

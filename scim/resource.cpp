@@ -109,12 +109,10 @@ const attribute* find_core(resource_kind kind, std::string_view name) {
   return find_attr(common_attributes(), name);
 }
 
-// Shared by normalize_resource and validate_stored.
-expected<json> canonicalize(resource_kind kind, const json& body,
-                            std::optional<std::vector<member_ref>>* members) {
-  if (!body.is_object())
-    return make_error(error_code::invalid_syntax, "The resource must be a JSON object");
-  json out = json::object();
+// Places every attribute of `body` into `out` in its stored form (the
+// loop of canonicalize; finish_canonical completes it).
+expected<unit> place_all(resource_kind kind, const json& body, std::optional<std::vector<member_ref>>* members,
+                         json& out) {
   auto place = [&](const attribute& a, const schema* ext, const json& v,
                    const std::string& shown) -> expected<unit> {
     if (a.mut == mutability::read_only || a.ret == returned::never)
@@ -182,7 +180,13 @@ expected<json> canonicalize(resource_kind kind, const json& body,
       if (auto r = place(*a, ext, v, ext ? ext->id + ":" + a->name : a->name); !r)
         return r.err();
   }
-  // Drop empty extension objects, then list exactly the schemas in use.
+  return unit{};
+}
+
+// Drops empty extension objects, lists exactly the schemas in use and
+// checks the required attribute.
+expected<json> finish_canonical(resource_kind kind, json out) {
+  const schema& core = core_schema(kind);
   json schemas = json::array({core.id});
   for (const schema* s : schemas_for(kind)) {
     if (s == &core)
@@ -199,6 +203,17 @@ expected<json> canonicalize(resource_kind kind, const json& body,
   if (it == out.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
     return bad_value(required, "is required and must be a non-empty string");
   return out;
+}
+
+// Shared by normalize_resource and validate_stored.
+expected<json> canonicalize(resource_kind kind, const json& body,
+                            std::optional<std::vector<member_ref>>* members) {
+  if (!body.is_object())
+    return make_error(error_code::invalid_syntax, "The resource must be a JSON object");
+  json out = json::object();
+  if (auto r = place_all(kind, body, members, out); !r)
+    return r.err();
+  return finish_canonical(kind, std::move(out));
 }
 
 } // namespace
@@ -366,6 +381,20 @@ expected<normalized> normalize_resource(resource_kind kind, const json& body) {
 
 expected<json> validate_stored(resource_kind kind, json resource) {
   return canonicalize(kind, resource, nullptr);
+}
+
+expected<json> validate_touched(resource_kind kind, json resource, const std::set<std::string>& touched) {
+  if (!resource.is_object())
+    return make_error(error_code::invalid_syntax, "The resource must be a JSON object");
+  json changed = json::object();
+  for (const auto& key : touched)
+    if (auto it = resource.find(key); it != resource.end()) {
+      changed[key] = std::move(*it);
+      resource.erase(it);
+    }
+  if (auto r = place_all(kind, changed, nullptr, resource); !r)
+    return r.err();
+  return finish_canonical(kind, std::move(resource));
 }
 
 } // namespace dirsync::scim

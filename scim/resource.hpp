@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,14 @@ expected<normalized> normalize_resource(resource_kind kind, const nlohmann::json
 /// Validates an already-stored-form resource after a PATCH: same type rules
 /// as normalize_resource; "schemas" is rebuilt rather than required.
 expected<nlohmann::json> validate_stored(resource_kind kind, nlohmann::json resource);
+
+/// validate_stored for a resource that is validate_stored's output except
+/// under the top-level keys in `touched` (what a PATCH changed; an
+/// extension's key is its schema URN): only those are validated and brought
+/// to their stored form, then the schemas and the required attribute are
+/// settled. Same result and same first error as validate_stored.
+expected<nlohmann::json> validate_touched(resource_kind kind, nlohmann::json resource,
+                                          const std::set<std::string>& touched);
 
 /// Most values one multi-valued attribute (emails, phoneNumbers, ...) may hold;
 /// more is invalid_value. De-duplicating and PATCH-merging values compares

@@ -267,3 +267,43 @@ TEST_CASE("patch: changed is decided alike when the stored form is known canonic
   CHECK_FALSE(same->changed);
   CHECK(same->resource == stored);
 }
+
+// A PATCH on a stored form known canonical validates only the top-level
+// attributes its operations touched (validate_touched): same result, and
+// same first error, as validating the whole resource.
+TEST_CASE("patch: validating only the touched attributes gives what validating all gives", "[patch]") {
+  auto canonical = normalize_resource(resource_kind::user, user());
+  REQUIRE(canonical);
+  json stored = canonical->resource;
+  stored[std::string{enterprise_urn}] = {{"department", "R&D"}, {"costCenter", "42"}};
+  auto revalidated = validate_stored(resource_kind::user, stored);
+  REQUIRE(revalidated);
+  stored = *revalidated;
+  const std::string ent{enterprise_urn};
+  for (const std::string& body : {
+         std::string{R"({"op":"replace","path":"name.givenName","value":"Barbara"})"},
+         std::string{R"({"op":"replace","value":{"active":"False","title":"CTO"}})"},
+         std::string{R"({"op":"replace","path":"active","value":"maybe"})"},
+         std::string{R"({"op":"remove","path":"userName"})"},
+         std::string{R"({"op":"add","path":"emails","value":[{"value":"x@y.example","primary":true}]})"},
+         std::string{R"({"op":"replace","path":"emails[type eq \"work\"].value","value":"w@y.example"})"},
+         std::string{R"({"op":"replace","path":")"} + ent + R"(:department","value":"Ops"})",
+         std::string{R"({"op":"remove","path":")"} + ent + R"("})",
+         std::string{R"({"op":"remove","path":")"} + ent + R"(:department"})",
+         std::string{R"({"op":"add","value":{")"} + ent + R"(":{"manager":{"value":"m-2"}}}})",
+         std::string{R"({"op":"replace","path":"nickName","value":7})"},
+         std::string{R"({"op":"replace","path":"title","value":"Engineer"})"}}) {
+    INFO(body);
+    auto ops = parse_patch(parse(op(body)));
+    REQUIRE(ops);
+    auto all = apply_patch(resource_kind::user, stored, *ops, false);
+    auto touched = apply_patch(resource_kind::user, stored, *ops, true);
+    REQUIRE(all.has_value() == touched.has_value());
+    if (all) {
+      CHECK(touched->changed == all->changed);
+      CHECK(touched->resource == all->resource);
+    } else {
+      CHECK(touched.err() == all.err());
+    }
+  }
+}
