@@ -205,6 +205,12 @@ std::vector<option> build_options() {
       &storage_settings::synchronous,
       "SQLite synchronous level. full keeps acknowledged writes through power loss "
       "in WAL mode; normal may lose the last commits; off is for tests only.");
+  add(t, "storage", "coalesce_wal_writes", kind::boolean, &settings::storage,
+      &storage_settings::coalesce_wal_writes,
+      "Write a commit's WAL frames with one system call per 124 KiB instead of two per 4 KiB page "
+      "(SQLite writes each frame's header and page apart); each commit is whole in the file before "
+      "SQLite makes it visible or syncs it. Measured with bench/run.sh create, server on one core: "
+      "write system calls per create 7.2 -> 0.7 (what is left are the checkpoints' page writes to the database file). false writes through SQLite's default VFS.");
   limit(add(t, "storage", "max_batch", kind::integer, &settings::storage,
             &storage_settings::max_batch, "Most writes in one group commit."),
         1, 100'000);

@@ -121,6 +121,8 @@ struct storage_settings {
   std::string path = "data/dirsync.db";
   /// PRAGMA synchronous level.
   synchronous_mode synchronous = synchronous_mode::full;
+  /// Write a commit's WAL frames with one system call (persistence/wal_vfs).
+  bool coalesce_wal_writes = true;
   /// Writes per group commit.
   int max_batch = 256;
   /// How long the writer may wait to fill a batch.

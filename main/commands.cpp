@@ -34,6 +34,7 @@ persistence::sqlite_options storage_options(const config::settings& s) {
   persistence::sqlite_options o;
   o.path = s.storage.path;
   o.synchronous = config::to_string(s.storage.synchronous);
+  o.coalesce_wal_writes = s.storage.coalesce_wal_writes;
   o.busy_timeout_ms = static_cast<int>(s.storage.busy_timeout.count());
   o.read_cache_kib = s.storage.read_cache;
   return o;

@@ -83,7 +83,7 @@ bool statement::is_null(int col) const {
   return sqlite3_column_type(stmt_.get(), col) == SQLITE_NULL;
 }
 
-connection::connection(const std::string& path, bool read_only)
+connection::connection(const std::string& path, bool read_only, const char* vfs)
   : db_(nullptr, &sqlite3_close_v2) {
   // Debian's SQLite keeps memory statistics by default: every sqlite3_malloc
   // and free then takes one process-wide mutex. dirsyncd never reads them.
@@ -94,7 +94,7 @@ connection::connection(const std::string& path, bool read_only)
   int flags = read_only ? SQLITE_OPEN_READONLY
                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
   flags |= SQLITE_OPEN_NOMUTEX; // each connection is owned by one actor
-  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, flags, vfs);
   db_.reset(raw);
   if (rc != SQLITE_OK) {
     open_error_ = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);

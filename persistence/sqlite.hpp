@@ -92,9 +92,10 @@ private:
 /// One SQLite connection with a cache of prepared statements.
 class connection {
 public:
-  /// Opens `path`; `read_only` opens with SQLITE_OPEN_READONLY.
+  /// Opens `path`; `read_only` opens with SQLITE_OPEN_READONLY; `vfs`
+  /// names the SQLite VFS (null: the default one).
   /// On failure `ok()` is false and `error()` says why.
-  connection(const std::string& path, bool read_only);
+  connection(const std::string& path, bool read_only, const char* vfs = nullptr);
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 

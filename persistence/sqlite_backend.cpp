@@ -2,6 +2,7 @@
 
 #include "persistence/migrations.hpp"
 #include "persistence/sqlite_store.hpp"
+#include "persistence/wal_vfs.hpp"
 
 namespace dirsync::persistence {
 
@@ -50,7 +51,8 @@ private:
         return nullptr;
       }
     }
-    auto c = std::make_unique<connection>(opts_.path, read_only);
+    const char* vfs = !read_only && opts_.coalesce_wal_writes ? wal_vfs_name() : nullptr;
+    auto c = std::make_unique<connection>(opts_.path, read_only, vfs);
     if (!c->ok()) {
       error = "cannot open " + opts_.path + ": " + c->open_error();
       return nullptr;

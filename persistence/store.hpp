@@ -261,6 +261,9 @@ public:
 struct sqlite_options {
   std::string path;                 ///< Database file (":memory:" is refused: readers need a file).
   std::string synchronous = "full"; ///< full, normal or off.
+  /// Writable connections write the WAL through wal_vfs_name(): one write
+  /// per commit (up to 124 KiB) instead of two per page.
+  bool coalesce_wal_writes = true;
   int busy_timeout_ms = 5000;       ///< Wait for locks this long.
   int read_cache_kib = 16384;       ///< Page cache of each read connection.
 };

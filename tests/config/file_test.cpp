@@ -30,6 +30,7 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK(s.actors.max_throughput == 100);
   CHECK(s.storage.path == "data/dirsync.db");
   CHECK(s.storage.synchronous == synchronous_mode::full);
+  CHECK(s.storage.coalesce_wal_writes);
   CHECK(s.storage.max_batch == 256);
   CHECK(s.storage.max_commit_delay == 0ms);
   CHECK(s.storage.read_connections == 2);
@@ -84,6 +85,7 @@ writer_thread = false
 [storage]
 path = "/var/lib/dirsync/db"
 synchronous = "normal"
+coalesce_wal_writes = false
 max_batch = 64
 max_commit_delay = "5ms"
 read_connections = 4
@@ -130,6 +132,7 @@ flush_interval = "5s"
   CHECK(s.actors.policy == scheduler_policy::stealing);
   CHECK(s.actors.passivate_after == 5min);
   CHECK(s.storage.synchronous == synchronous_mode::normal);
+  CHECK_FALSE(s.storage.coalesce_wal_writes);
   CHECK(s.storage.max_commit_delay == 5ms);
   CHECK(s.storage.read_cache == 4096);
   CHECK(s.scim.public_base_url == "https://sync.example.com");
