@@ -548,8 +548,12 @@ bool sqlite_writer::insert_actions(const std::vector<std::array<std::string, 8>>
   // Statements of 64, 16, 4 and 1 rows: a multi-row INSERT reads and writes
   // the AUTOINCREMENT counter once (callgrind, POST /Users: 262.1k
   // instructions per create with these, 266.6k with one row per statement).
+  // OR FAIL: a failing row would fail the whole batch (the caller rolls it
+  // back), so the statement needs no undo of its own rows, and SQLite keeps
+  // no statement journal of every page it changes (creates 281.2k -> 274.7k,
+  // PATCH 273.3k -> 268.1k instructions).
   static const auto statement_text = [](std::size_t n) {
-    std::string sql = "INSERT INTO admin_actions(at, actor_kind, actor_id, action, object_kind, object_id, "
+    std::string sql = "INSERT OR FAIL INTO admin_actions(at, actor_kind, actor_id, action, object_kind, object_id, "
                       "details, result) VALUES";
     for (std::size_t i = 0; i < n; ++i)
       sql += i == 0 ? "(?,?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?,?)";

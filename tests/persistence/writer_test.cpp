@@ -8,6 +8,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "persistence/sqlite.hpp"
 #include "persistence/store.hpp"
 #include "temp_db.hpp"
 
@@ -540,4 +541,38 @@ TEST_CASE_METHOD(writer_fixture, "audit rows commit with their operations, in or
   w->end_op(true);
   CHECK(r->user("dA", "open"));
   CHECK(all().back().action == "still.open");
+}
+
+TEST_CASE_METHOD(writer_fixture, "a batch whose audit rows cannot be stored commits nothing", "[persistence]") {
+  // A trigger of the test's own fails the 70th audit row: in the middle of
+  // the batch's 64-row INSERT, after rows of it went in.
+  {
+    dirsync::persistence::connection c{(dir / "dirsync.db").string(), false};
+    REQUIRE(c.ok());
+    REQUIRE(c.exec("CREATE TRIGGER refuse BEFORE INSERT ON admin_actions WHEN NEW.object_id = 'u70' "
+                   "BEGIN SELECT RAISE(FAIL, 'refused'); END")
+            == SQLITE_OK);
+  }
+  REQUIRE(w->begin_batch() == "");
+  for (int n = 1; n <= 90; ++n) {
+    w->begin_op();
+    auto id = "u" + std::to_string(n);
+    REQUIRE(w->insert_user(make_user(id, "dA", id)));
+    REQUIRE(w->append_action("2026-01-01T00:00:00.000Z", "directory", "dA", "user.create", "user", id, "{}", "ok"));
+    w->end_op(true);
+  }
+  auto err = w->commit_batch();
+  CHECK_THAT(err, Catch::Contains("audit"));
+  // None of the 90 users, and no audit row: no job may be acknowledged
+  // without its audit row (L1).
+  CHECK_FALSE(r->user("dA", "u1"));
+  CHECK_FALSE(r->user("dA", "u90"));
+  action_query q;
+  q.limit = 1000;
+  CHECK(r->actions(q).empty());
+  // The writer goes on: the next batch commits.
+  REQUIRE(w->begin_batch() == "");
+  REQUIRE(w->insert_user(make_user("v1", "dA", "v1")));
+  REQUIRE(w->commit_batch() == "");
+  CHECK(r->user("dA", "v1"));
 }
