@@ -2,14 +2,13 @@
 // an older version, idempotence, and refusal of a newer schema.
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "persistence/migrations.hpp"
 #include "persistence/sqlite.hpp"
 #include "persistence/store.hpp"
+#include "temp_db.hpp"
 
 namespace fs = std::filesystem;
 using namespace dirsync::persistence;
@@ -17,20 +16,9 @@ using namespace dirsync::persistence;
 namespace {
 
 // A fresh directory per test, removed with everything in it.
-struct migration_dir {
-  fs::path dir;
-  migration_dir() {
-    static std::atomic<int> seq{0};
-    dir = fs::temp_directory_path()
-          / ("dirsync-mig-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+struct migration_dir : dirsync::test::temp_folder {
+  migration_dir() : temp_folder("mig") {
   }
-  ~migration_dir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string db() const { return (dir / "dirsync.db").string(); }
 };
 
 bool table_exists(connection& c, const std::string& name) {

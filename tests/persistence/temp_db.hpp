@@ -15,6 +15,28 @@
 
 namespace dirsync::test {
 
+/// A fresh, empty folder per test, named after `tag`, removed with
+/// everything in it.
+struct temp_folder {
+  std::filesystem::path dir; ///< The folder.
+
+  explicit temp_folder(const std::string& tag) {
+    static std::atomic<int> seq{0};
+    dir = std::filesystem::temp_directory_path()
+          / ("dirsync-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+  }
+  ~temp_folder() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  temp_folder(const temp_folder&) = delete;
+  temp_folder& operator=(const temp_folder&) = delete;
+  /// The database file's path in it.
+  std::string db() const { return (dir / "dirsync.db").string(); }
+};
+
 /// Owns the folder, the back end and one writer and reader on it.
 struct temp_db {
   std::filesystem::path dir;                        ///< The folder.

@@ -4,33 +4,20 @@
 // checkpoint, a reopen.
 #include <catch2/catch.hpp>
 
-#include <atomic>
-#include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "persistence/sqlite.hpp"
 #include "persistence/store.hpp"
 #include "persistence/wal_vfs.hpp"
+#include "temp_db.hpp"
 
-namespace fs = std::filesystem;
 using namespace dirsync::persistence;
 
 namespace {
 
-struct wal_dir {
-  fs::path dir;
-  wal_dir() {
-    static std::atomic<int> seq{0};
-    dir = fs::temp_directory_path() / ("dirsync-walvfs-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+struct wal_dir : dirsync::test::temp_folder {
+  wal_dir() : temp_folder("walvfs") {
   }
-  ~wal_dir() {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
-  std::string db() const { return (dir / "t.db").string(); }
 };
 
 std::int64_t scalar(connection& c, const std::string& sql) {
