@@ -61,6 +61,15 @@ int wal_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offse
     if (int rc = pass_on(w); rc != SQLITE_OK)
       return rc;
   }
+  // Never more than the buffer reserved at open: no allocation here, in a
+  // callback where an exception could not pass. (SQLite writes a header or
+  // a page of at most 64 KiB at a time; anything longer goes straight on.)
+  if (static_cast<std::size_t>(amount) > max_run) {
+    if (int rc = pass_on(w); rc != SQLITE_OK)
+      return rc;
+    real_writes.fetch_add(1, std::memory_order_relaxed);
+    return w->real->pMethods->xWrite(w->real, data, amount, offset);
+  }
   if (w->run.empty())
     w->run_at = offset;
   bool header = amount == frame_header_size;
@@ -170,6 +179,13 @@ int wal_vfs_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags
   auto* w = new (f) wal_file{};
   w->real = reinterpret_cast<sqlite3_file*>(reinterpret_cast<char*>(f) + real_offset);
   w->real->pMethods = nullptr;
+  try {
+    w->run.reserve(max_run);
+  } catch (const std::bad_alloc&) {
+    w->~wal_file();
+    f->pMethods = nullptr;
+    return SQLITE_NOMEM;
+  }
   int rc = base_vfs->xOpen(base_vfs, name, w->real, flags, out_flags);
   if (rc != SQLITE_OK) {
     if (w->real->pMethods != nullptr)
