@@ -22,6 +22,13 @@ int on_commit(void*, sqlite3* db, const char* schema, int frames) {
 
 } // namespace
 
+void configure_sqlite() {
+  // Debian's SQLite keeps memory statistics by default: every sqlite3_malloc
+  // and free then takes one process-wide mutex. dirsyncd never reads them.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 std::uint64_t commit_count() noexcept {
   return commits.load(std::memory_order_acquire);
 }
@@ -85,11 +92,7 @@ bool statement::is_null(int col) const {
 
 connection::connection(const std::string& path, bool read_only, const char* vfs)
   : db_(nullptr, &sqlite3_close_v2) {
-  // Debian's SQLite keeps memory statistics by default: every sqlite3_malloc
-  // and free then takes one process-wide mutex. dirsyncd never reads them.
-  // The setting must precede SQLite's initialization, i.e. the first open.
-  static std::once_flag configured;
-  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  configure_sqlite();
   sqlite3* raw = nullptr;
   int flags = read_only ? SQLITE_OPEN_READONLY
                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;

@@ -12,6 +12,11 @@
 
 namespace dirsync::persistence {
 
+/// Process-wide SQLite settings, which only take effect before SQLite
+/// initializes itself (at the first open, or VFS lookup or registration):
+/// everything here that does one of those calls this first. Idempotent.
+void configure_sqlite();
+
 /// Commits made so far through this process's writable connections, all
 /// databases together. It grows after a commit is visible to new read
 /// transactions, so a reader that saw it unchanged since its read

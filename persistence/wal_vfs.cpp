@@ -8,6 +8,8 @@
 
 #include <sqlite3.h>
 
+#include "persistence/sqlite.hpp"
+
 namespace dirsync::persistence {
 
 namespace {
@@ -203,6 +205,7 @@ int wal_vfs_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags
 const char* wal_vfs_name() {
   static std::once_flag registered;
   std::call_once(registered, [] {
+    configure_sqlite(); // before sqlite3_vfs_find initializes SQLite
     base_vfs = sqlite3_vfs_find(nullptr);
     wal_vfs = *base_vfs;
     wal_vfs.pNext = nullptr;

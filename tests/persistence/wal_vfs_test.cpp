@@ -171,3 +171,17 @@ TEST_CASE("wal vfs: the back end's writer goes through it unless coalesce_wal_wr
     }
   }
 }
+
+TEST_CASE("wal vfs: SQLite keeps no memory statistics, whichever comes first", "[wal_vfs]") {
+  // Registering the VFS initializes SQLite; the statistics (a process-wide
+  // mutex around every sqlite3_malloc) must be off before that happens.
+  wal_vfs_name();
+  wal_dir d;
+  connection c{d.db(), false, wal_vfs_name()};
+  REQUIRE(c.ok());
+  REQUIRE(c.exec("CREATE TABLE t(v); INSERT INTO t VALUES(randomblob(100000));") == SQLITE_OK);
+  sqlite3_int64 used = -1, highest = -1;
+  REQUIRE(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &used, &highest, 0) == SQLITE_OK);
+  CHECK(used == 0);
+  CHECK(highest == 0);
+}
