@@ -1,6 +1,8 @@
 #include "persistence/sqlite.hpp"
+#include "persistence/wal_vfs.hpp"
 
 #include <atomic>
+#include <cstring>
 #include <mutex>
 
 namespace dirsync::persistence {
@@ -106,6 +108,8 @@ connection::connection(const std::string& path, bool read_only, const char* vfs)
   }
   if (!read_only)
     sqlite3_wal_hook(raw, &on_commit, nullptr);
+  if (vfs != nullptr && std::strcmp(vfs, wal_vfs_name()) == 0)
+    wal_vfs_watch(raw);
 }
 
 int connection::exec(const std::string& sql) {

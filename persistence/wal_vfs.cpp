@@ -16,6 +16,7 @@ namespace {
 
 std::atomic<std::uint64_t> asked_writes{0};
 std::atomic<std::uint64_t> real_writes{0};
+std::atomic<std::uint64_t> dropped_runs{0};
 
 sqlite3_vfs* base_vfs = nullptr; // the default VFS, which does the work
 sqlite3_vfs wal_vfs;             // a copy of it whose xOpen wraps WAL files
@@ -146,12 +147,22 @@ int wal_device_characteristics(sqlite3_file* f) {
   return wal(f)->real->pMethods->xDeviceCharacteristics(wal(f)->real);
 }
 
+// Forgets the held run: bytes of a transaction that will never commit.
+void drop(wal_file* w) {
+  if (w->run.empty())
+    return;
+  dropped_runs.fetch_add(1, std::memory_order_relaxed);
+  w->run.clear();
+}
+
 int wal_close(sqlite3_file* f) {
   auto* w = wal(f);
-  int rc = pass_on(w);
+  // Whatever is still held belongs to no commit (a commit's run is written
+  // at its commit frame): the connection closes without it.
+  drop(w);
   int closed = w->real->pMethods->xClose(w->real);
   w->~wal_file();
-  return rc != SQLITE_OK ? rc : closed;
+  return closed;
 }
 
 // Version 1: SQLite calls no shared-memory or mmap method on a WAL file.
@@ -217,8 +228,22 @@ const char* wal_vfs_name() {
   return wal_vfs.zName;
 }
 
+void wal_vfs_watch(sqlite3* db) {
+  sqlite3_rollback_hook(
+    db,
+    [](void* arg) {
+      // Called once the rollback is done and the write lock released.
+      sqlite3_file* f = nullptr;
+      if (sqlite3_file_control(static_cast<sqlite3*>(arg), "main", SQLITE_FCNTL_JOURNAL_POINTER, &f) == SQLITE_OK
+          && f != nullptr && f->pMethods == &wal_methods)
+        drop(wal(f));
+    },
+    db);
+}
+
 wal_vfs_counts wal_vfs_stats() noexcept {
-  return {asked_writes.load(std::memory_order_relaxed), real_writes.load(std::memory_order_relaxed)};
+  return {asked_writes.load(std::memory_order_relaxed), real_writes.load(std::memory_order_relaxed),
+          dropped_runs.load(std::memory_order_relaxed)};
 }
 
 } // namespace dirsync::persistence

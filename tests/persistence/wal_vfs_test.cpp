@@ -185,3 +185,35 @@ TEST_CASE("wal vfs: SQLite keeps no memory statistics, whichever comes first", "
   CHECK(used == 0);
   CHECK(highest == 0);
 }
+
+TEST_CASE("wal vfs: frames of a transaction rolled back are never written over another writer's commit", "[wal_vfs]") {
+  wal_dir d;
+  pair_of_connections c{d.db(), "full"};
+  c.insert(0, 3000);
+  // Everything committed goes into the database file: rolling back reloads
+  // pages from there, without touching the WAL.
+  REQUIRE(c.w.exec("PRAGMA wal_checkpoint(TRUNCATE)") == SQLITE_OK);
+  // A small page cache: the INSERT spills its new pages to the WAL as
+  // frames past the last commit, never read back; the VFS may still hold
+  // the last of them when the transaction rolls back.
+  REQUIRE(c.w.exec("PRAGMA cache_size = 10") == SQLITE_OK);
+  REQUIRE(c.w.exec("BEGIN") == SQLITE_OK);
+  REQUIRE(c.w.exec("WITH RECURSIVE n(k) AS (SELECT 3000 UNION ALL SELECT k + 1 FROM n WHERE k < 5999) "
+                   "INSERT INTO t(k, v) SELECT k, printf('rolled back %300d', k) FROM n")
+          == SQLITE_OK);
+  auto before = wal_vfs_stats();
+  REQUIRE(c.w.exec("ROLLBACK") == SQLITE_OK);
+  // The case under test: frames were still held, and are gone.
+  CHECK(wal_vfs_stats().dropped == before.dropped + 1);
+  // Another writer (another process, say) commits frames at those offsets.
+  REQUIRE(c.r.exec("UPDATE t SET v = 'other ' || v") == SQLITE_OK);
+  // The first connection uses the WAL again: a read, then a commit.
+  CHECK(scalar(c.w, "SELECT count(*) FROM t WHERE v LIKE 'other %'") == 3000);
+  c.insert(6000, 6010);
+  connection fresh{d.db(), false};
+  REQUIRE(fresh.ok());
+  CHECK(text(fresh, "PRAGMA integrity_check") == "ok");
+  CHECK(scalar(fresh, "SELECT count(*) FROM t WHERE v LIKE 'other %'") == 3000);
+  CHECK(scalar(fresh, "SELECT count(*) FROM t WHERE v LIKE 'rolled back%'") == 0);
+  CHECK(scalar(fresh, "SELECT count(*) FROM t") == 3010);
+}
