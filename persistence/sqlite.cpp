@@ -1,9 +1,10 @@
 #include "persistence/sqlite.hpp"
-#include "persistence/wal_vfs.hpp"
 
 #include <atomic>
 #include <cstring>
 #include <mutex>
+
+#include "persistence/wal_vfs.hpp"
 
 namespace dirsync::persistence {
 

@@ -1,6 +1,5 @@
 #include "persistence/wal_vfs.hpp"
 
-#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <new>
@@ -41,16 +40,12 @@ wal_file* wal(sqlite3_file* f) {
   return reinterpret_cast<wal_file*>(f);
 }
 
+// Writes the held run: never more than max_run bytes (wal_write sees to it).
 int pass_on(wal_file* w) {
   if (w->run.empty())
     return SQLITE_OK;
-  int rc = SQLITE_OK;
-  for (std::size_t at = 0; at < w->run.size() && rc == SQLITE_OK; at += max_run) {
-    auto n = std::min(max_run, w->run.size() - at);
-    real_writes.fetch_add(1, std::memory_order_relaxed);
-    rc = w->real->pMethods->xWrite(w->real, w->run.data() + at, static_cast<int>(n),
-                                   w->run_at + static_cast<sqlite3_int64>(at));
-  }
+  real_writes.fetch_add(1, std::memory_order_relaxed);
+  int rc = w->real->pMethods->xWrite(w->real, w->run.data(), static_cast<int>(w->run.size()), w->run_at);
   // On failure too: SQLite abandons the transaction these frames were for.
   w->run.clear();
   return rc;
@@ -59,19 +54,20 @@ int pass_on(wal_file* w) {
 int wal_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
   auto* w = wal(f);
   asked_writes.fetch_add(1, std::memory_order_relaxed);
-  bool continues = offset == w->run_at + static_cast<sqlite3_int64>(w->run.size());
-  if (!w->run.empty() && (!continues || w->run.size() + static_cast<std::size_t>(amount) > max_run)) {
-    if (int rc = pass_on(w); rc != SQLITE_OK)
-      return rc;
-  }
-  // Never more than the buffer reserved at open: no allocation here, in a
-  // callback where an exception could not pass. (SQLite writes a header or
-  // a page of at most 64 KiB at a time; anything longer goes straight on.)
+  // The run never outgrows the buffer reserved at open: no allocation here,
+  // in a callback where an exception could not pass. (SQLite writes a
+  // header or a page of at most 64 KiB at a time; anything longer goes
+  // straight on.)
   if (static_cast<std::size_t>(amount) > max_run) {
     if (int rc = pass_on(w); rc != SQLITE_OK)
       return rc;
     real_writes.fetch_add(1, std::memory_order_relaxed);
     return w->real->pMethods->xWrite(w->real, data, amount, offset);
+  }
+  bool continues = offset == w->run_at + static_cast<sqlite3_int64>(w->run.size());
+  if (!w->run.empty() && (!continues || w->run.size() + static_cast<std::size_t>(amount) > max_run)) {
+    if (int rc = pass_on(w); rc != SQLITE_OK)
+      return rc;
   }
   if (w->run.empty())
     w->run_at = offset;
