@@ -22,6 +22,8 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const std::st
                                           bool enrollment_emails, persistence::user_row row,
                                           const nlohmann::json& pushed, const lifecycle::environment& env,
                                           create_outcome& out) {
+  // The writer may run this again on the same data (a replayable job).
+  out = create_outcome{};
   const auto& now = env.now;
   // E1: a user the directory creates, adopts or restores may need enrolling.
   auto enroll = [&]() -> scim::expected<scim::unit> {
@@ -122,7 +124,7 @@ void directory_state::note_push(self_ptr self) {
   // Best effort: a lost timestamp is not a lost write of the IdP's.
   self->request(ctx->writer, caf::infinite, write_job{[id = row.id, now_text](persistence::writer& db) {
                   return db.touch_directory(id, now_text);
-                }})
+                }, true})
     .then([](write_ack&) {}, [](caf::error&) {});
 }
 
@@ -160,9 +162,9 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
     // computed here from the parsed body, not again in the writer.
     auto pushed = scim::mapping::pushed_values(this->row.mappings, norm->resource);
     auto job = write_job{[row, pushed, outcome, dir = this->row.id, enroll = this->row.enrollment_emails,
-                          env](persistence::writer& db) mutable {
-      return provision_user(db, dir, enroll, std::move(row), pushed, env, *outcome);
-    }};
+                          env](persistence::writer& db) {
+      return provision_user(db, dir, enroll, row, pushed, env, *outcome);
+    }, true};
     self->request(ctx->writer, caf::infinite, std::move(job))
       .then(
         [self, rp, outcome, stored = std::move(norm->resource), p = *proj, base](write_ack& ack) mutable {
@@ -198,7 +200,7 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
                                             nlohmann::json{{"displayName", row.display_name},
                                                            {"members_added", members}}.dump(),
                                             "ok");
-                  }})
+                  }, true})
       .then(
         [self, rp, row, p = *proj, base](write_ack& ack) mutable {
           if (ack.error) {

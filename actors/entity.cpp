@@ -173,7 +173,7 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
       if (auto r = lifecycle::maybe_enroll(db, *enroll, row.id, "directory", row.directory_id); !r)
         return scim::expected<scim::unit>{r.err()};
     return scim::expected<scim::unit>{scim::unit{}};
-  }};
+  }, true};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(
       [self, row, stored = std::move(stored), proj, rp, groups](write_ack& ack) mutable {
@@ -212,7 +212,7 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
           return r;
         return db.append_action(row.last_modified, "directory", row.directory_id, "user.trash", "user",
                                 row.id, nlohmann::json{{"reason", "deleted"}}.dump(), "ok");
-      }};
+      }, true};
       remove(self, std::move(job), std::move(rp));
       return;
     }
@@ -271,7 +271,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
         if (auto r = db.delete_group(dir, id); !r)
           return r;
         return db.append_action(now, "directory", dir, "group.delete", "group", id, "{}", "ok");
-      }};
+      }, true};
       remove(self, std::move(job), std::move(rp));
       return;
     }
@@ -336,7 +336,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
       return r;
     return db.append_action(row.last_modified, "directory", row.directory_id, "group.update", "group",
                             row.id, scim::dump_canonical(details), "ok");
-  }};
+  }, true};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(
       [self, row, rp, want_body, p = *proj](write_ack& ack) mutable {

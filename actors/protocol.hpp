@@ -71,9 +71,16 @@ struct scim_reply {
 };
 
 /// Work for the single writer: runs inside a group-commit transaction, in its
-/// own savepoint. Must not block on anything but the database.
+/// own savepoint unless replayable. Must not block on anything but the
+/// database.
 struct write_job {
   std::function<scim::expected<scim::unit>(persistence::writer&)> run; ///< The change.
+  /// The writer may run it without a savepoint, and undo its failure by
+  /// rolling back the batch and running every job of it again. So `run`
+  /// gives the same result on the same data, sets (never adds to) what it
+  /// reports through its captures, leaves its captures as they were, and
+  /// changes the database only with INSERT, UPDATE and DELETE.
+  bool replayable = false;
 };
 
 /// The writer's answer, sent only after the batch holding the job committed

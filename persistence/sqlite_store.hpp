@@ -68,8 +68,11 @@ public:
   std::string begin_batch() override;
   std::string commit_batch() override;
   void rollback_batch() override;
-  void begin_op() override;
+  using writer::begin_op;
+  void begin_op(bool guarded) override;
   void end_op(bool keep) override;
+  std::int64_t changes() const override;
+  bool batch_open() const override;
   scim::expected<scim::unit> insert_user(const user_row& u) override;
   using writer::update_user;
   scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version,
@@ -126,7 +129,8 @@ private:
   /// Inserts audit rows with multi-row INSERTs; false on a failed statement.
   bool insert_actions(const std::vector<std::array<std::string, 8>>& rows);
   std::unique_ptr<transaction> tx_;
-  std::unique_ptr<savepoint> op_;
+  std::unique_ptr<savepoint> op_; ///< The guarded operation's savepoint.
+  bool op_open_ = false;           ///< An operation is open (guarded or not).
   /// Audit rows of the open batch's kept operations, and of the running
   /// operation: inserted just before COMMIT (see append_action).
   std::vector<std::array<std::string, 8>> batch_actions_;

@@ -44,6 +44,7 @@ std::string sqlite_writer::commit_batch() {
   // An operation still open commits with the batch, and so do its rows.
   std::move(op_actions_.begin(), op_actions_.end(), std::back_inserter(batch_actions_));
   op_actions_.clear();
+  op_open_ = false;
   bool stored = insert_actions(batch_actions_);
   batch_actions_.clear();
   if (!stored) {
@@ -64,13 +65,16 @@ std::string sqlite_writer::commit_batch() {
 
 void sqlite_writer::rollback_batch() {
   op_.reset();
+  op_open_ = false;
   tx_.reset();
   op_actions_.clear();
   batch_actions_.clear();
 }
 
-void sqlite_writer::begin_op() {
-  op_ = std::make_unique<savepoint>(*c_);
+void sqlite_writer::begin_op(bool guarded) {
+  if (guarded)
+    op_ = std::make_unique<savepoint>(*c_);
+  op_open_ = true;
   op_actions_.clear();
 }
 
@@ -78,9 +82,18 @@ void sqlite_writer::end_op(bool keep) {
   if (op_ && keep)
     op_->release();
   op_.reset();
+  op_open_ = false;
   if (keep)
     std::move(op_actions_.begin(), op_actions_.end(), std::back_inserter(batch_actions_));
   op_actions_.clear();
+}
+
+std::int64_t sqlite_writer::changes() const {
+  return sqlite3_total_changes64(c_->get());
+}
+
+bool sqlite_writer::batch_open() const {
+  return tx_ != nullptr && !c_->autocommit();
 }
 
 ok_t sqlite_writer::failure(const char* what) {
@@ -536,7 +549,7 @@ ok_t sqlite_writer::append_action(const std::string& at, const std::string& acto
                                   const std::string& details, const std::string& result) {
   std::array<std::string, 8> row{at, actor_kind, actor_id, action, object_kind, object_id, details, result};
   if (tx_) {
-    (op_ ? op_actions_ : batch_actions_).push_back(std::move(row));
+    (op_open_ ? op_actions_ : batch_actions_).push_back(std::move(row));
     return scim::unit{};
   }
   if (!insert_actions({std::move(row)}))

@@ -124,8 +124,8 @@ inline snapshot::~snapshot() {
 }
 
 /// The single write connection, owned by the writer actor. Operations run
-/// inside `begin_batch` / `commit_batch`; each in its own savepoint so one
-/// failed operation does not undo the others of its batch.
+/// inside `begin_batch` / `commit_batch`; a guarded one in its own savepoint,
+/// so one failed operation does not undo the others of its batch.
 class writer {
 public:
   virtual ~writer() = default;
@@ -135,10 +135,24 @@ public:
   virtual std::string commit_batch() = 0;
   /// Abandons it.
   virtual void rollback_batch() = 0;
-  /// Opens a savepoint for one operation.
-  virtual void begin_op() = 0;
-  /// Closes it: keeps (`keep`) or rolls back the operation's changes.
+  /// Opens one operation in a savepoint of its own.
+  void begin_op() { begin_op(true); }
+  /// Opens one operation: `guarded`, in a savepoint of its own; otherwise
+  /// without one, which saves SQLite copying every page the operation
+  /// touches into the savepoint's journal. A caller that opens an unguarded
+  /// operation undoes its failure itself: when it changed rows (`changes`),
+  /// by rolling back the batch.
+  virtual void begin_op(bool guarded) = 0;
+  /// Closes it: keeps (`keep`) or drops the operation's audit rows and, when
+  /// guarded, rolls back its changes.
   virtual void end_op(bool keep) = 0;
+  /// Rows inserted, updated or deleted through this connection so far. A
+  /// failed statement undoes itself, so an operation that failed with this
+  /// count unchanged left nothing behind.
+  virtual std::int64_t changes() const = 0;
+  /// The batch's transaction is still open. SQLite rolls it back on its own
+  /// after some errors (I/O error, disk full, out of memory).
+  virtual bool batch_open() const = 0;
 
   /// Inserts a user. Errors: uniqueness (userName taken, U1).
   virtual scim::expected<scim::unit> insert_user(const user_row& u) = 0;

@@ -1,6 +1,7 @@
 // The group-commit writer actor under CAF's deterministic scheduler (S8):
 // acks only after the commit, batches bounded by max_batch, a failing job
-// does not spoil its batch.
+// does not spoil its batch, whether it ran in a savepoint or is undone by
+// running its batch again.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -87,6 +88,17 @@ struct writer_world {
 
   metrics::histogram& batch_sizes() {
     return metrics.histogram("dirsync_writer_batch_size", "Jobs per group commit");
+  }
+
+  double replays() {
+    return metrics.counter("dirsync_writer_replays_total", "").value();
+  }
+
+  // The audit rows committed for `object`.
+  std::size_t actions_on(const std::string& object) {
+    persistence::action_query q;
+    q.object = object;
+    return look->actions(q).size();
   }
 
   // Runs single steps until `done` holds (or nothing is left to run).
@@ -234,4 +246,155 @@ TEST_CASE("a writer told to stop commits its open batch and answers every job of
   auto page = w.look->find_users("dA", {});
   REQUIRE(page);
   CHECK(page->total == 1);
+}
+
+namespace {
+
+// A replayable job inserting `id` with its audit row; counts its runs.
+write_job counted_insert(const std::string& id, const std::string& name, std::shared_ptr<int> runs) {
+  return write_job{[id, name, runs](persistence::writer& db) {
+                     ++*runs;
+                     if (auto r = db.insert_user(user(id, name)); !r)
+                       return r;
+                     return db.append_action("2026-01-01T00:00:00.000Z", "directory", "dA", "user.create",
+                                             "user", id, "{}", "ok");
+                   },
+                   true};
+}
+
+// A replayable job that inserts `id` (and its audit row), then fails on a
+// userName clash: a failure after rows changed.
+write_job half_written(const std::string& id, const std::string& clash) {
+  return write_job{[id, clash](persistence::writer& db) {
+                     if (auto r = db.insert_user(user(id, id)); !r)
+                       return r;
+                     if (auto r = db.append_action("2026-01-01T00:00:00.000Z", "directory", "dA",
+                                                   "user.create", "user", id, "{}", "ok");
+                         !r)
+                       return r;
+                     return db.insert_user(user(id + "-2", clash));
+                   },
+                   true};
+}
+
+} // namespace
+
+TEST_CASE("a replayable job failing after it changed rows is undone by running its batch again", "[actors]") {
+  writer_world w{256};
+  auto runs_a = std::make_shared<int>(0);
+  auto runs_c = std::make_shared<int>(0);
+  auto a = ask<write_ack>(*w.sys, w.writer, counted_insert("u1", "alice", runs_a));
+  auto b = ask<write_ack>(*w.sys, w.writer, half_written("u9", "ALICE"));
+  auto c = ask<write_ack>(*w.sys, w.writer, counted_insert("u3", "bob", runs_c));
+  w.sched->run();
+  REQUIRE(a->reply);
+  REQUIRE(b->reply);
+  REQUIRE(c->reply);
+  CHECK_FALSE(a->reply->error);
+  REQUIRE(b->reply->error);
+  CHECK(b->reply->error->code == scim::error_code::uniqueness);
+  CHECK_FALSE(c->reply->error);
+  // The batch was rolled back and its first job ran again; the job after
+  // the failure ran once, in a savepoint.
+  CHECK(w.replays() == 1);
+  CHECK(*runs_a == 2);
+  CHECK(*runs_c == 1);
+  // One commit of three jobs, holding what the kept jobs did, once.
+  CHECK(w.batch_sizes().count() == 1);
+  CHECK(w.batch_sizes().sum() == Approx(3));
+  CHECK(w.look->user("dA", "u1"));
+  CHECK(w.look->user("dA", "u3"));
+  CHECK_FALSE(w.look->user("dA", "u9"));
+  CHECK_FALSE(w.look->user("dA", "u9-2"));
+  CHECK(w.actions_on("u1") == 1);
+  CHECK(w.actions_on("u3") == 1);
+  CHECK(w.actions_on("u9") == 0);
+}
+
+TEST_CASE("a replayable job failing before it changed anything needs no replay", "[actors]") {
+  writer_world w{256};
+  auto runs_a = std::make_shared<int>(0);
+  auto runs_b = std::make_shared<int>(0);
+  auto a = ask<write_ack>(*w.sys, w.writer, counted_insert("u1", "alice", runs_a));
+  // Its audit row is kept in memory until the insert fails: dropped with it.
+  auto b = ask<write_ack>(*w.sys, w.writer, write_job{[runs_b](persistence::writer& db) {
+                                                        ++*runs_b;
+                                                        if (auto r = db.append_action(
+                                                              "2026-01-01T00:00:00.000Z", "directory", "dA",
+                                                              "user.create", "user", "u2", "{}", "ok");
+                                                            !r)
+                                                          return r;
+                                                        return db.insert_user(user("u2", "Alice"));
+                                                      },
+                                                      true});
+  auto c = ask<write_ack>(*w.sys, w.writer, half_written("u3", "bob"));
+  w.sched->run();
+  REQUIRE(a->reply);
+  REQUIRE(b->reply);
+  REQUIRE(c->reply);
+  CHECK_FALSE(a->reply->error);
+  REQUIRE(b->reply->error);
+  CHECK(b->reply->error->code == scim::error_code::uniqueness);
+  CHECK_FALSE(c->reply->error);
+  CHECK(w.replays() == 0);
+  CHECK(*runs_a == 1);
+  CHECK(*runs_b == 1);
+  CHECK(w.look->user("dA", "u1"));
+  CHECK_FALSE(w.look->user("dA", "u2"));
+  CHECK(w.look->user("dA", "u3"));
+  CHECK(w.look->user("dA", "u3-2"));
+  CHECK(w.actions_on("u1") == 1);
+  CHECK(w.actions_on("u2") == 0);
+  CHECK(w.actions_on("u3") == 1);
+}
+
+TEST_CASE("after a job that cannot be replayed, its batch runs every job in a savepoint", "[actors]") {
+  writer_world w{256};
+  auto runs_a = std::make_shared<int>(0);
+  auto a = ask<write_ack>(*w.sys, w.writer, write_job{[runs_a](persistence::writer& db) {
+                                                        ++*runs_a;
+                                                        return db.insert_user(user("u1", "alice"));
+                                                      }});
+  auto b = ask<write_ack>(*w.sys, w.writer, half_written("u9", "ALICE"));
+  auto c = ask<write_ack>(*w.sys, w.writer, half_written("u4", "dave"));
+  w.sched->run();
+  REQUIRE(a->reply);
+  REQUIRE(b->reply);
+  REQUIRE(c->reply);
+  CHECK_FALSE(a->reply->error);
+  REQUIRE(b->reply->error);
+  CHECK(b->reply->error->code == scim::error_code::uniqueness);
+  CHECK_FALSE(c->reply->error);
+  // The savepoint undid the failed job; the first one never ran twice.
+  CHECK(w.replays() == 0);
+  CHECK(*runs_a == 1);
+  CHECK(w.look->user("dA", "u1"));
+  CHECK_FALSE(w.look->user("dA", "u9"));
+  CHECK(w.look->user("dA", "u4"));
+  CHECK(w.actions_on("u9") == 0);
+  CHECK(w.actions_on("u4") == 1);
+}
+
+TEST_CASE("a batch replayed once runs its later jobs in savepoints and is not replayed again", "[actors]") {
+  writer_world w{256};
+  auto runs_a = std::make_shared<int>(0);
+  auto a = ask<write_ack>(*w.sys, w.writer, counted_insert("u1", "alice", runs_a));
+  auto b = ask<write_ack>(*w.sys, w.writer, half_written("u8", "ALICE"));
+  auto c = ask<write_ack>(*w.sys, w.writer, half_written("u9", "Alice"));
+  w.sched->run();
+  REQUIRE(b->reply);
+  REQUIRE(c->reply);
+  CHECK(b->reply->error);
+  CHECK(c->reply->error);
+  CHECK(w.replays() == 1);
+  CHECK(*runs_a == 2);
+  CHECK(w.look->user("dA", "u1"));
+  CHECK_FALSE(w.look->user("dA", "u8"));
+  CHECK_FALSE(w.look->user("dA", "u9"));
+  // The next batch starts without savepoints again.
+  auto d = ask<write_ack>(*w.sys, w.writer, half_written("u7", "alice"));
+  w.sched->run();
+  REQUIRE(d->reply);
+  CHECK(d->reply->error);
+  CHECK(w.replays() == 2);
 }
