@@ -107,7 +107,7 @@ done
 
 PERF_PID=
 if [[ -n ${PROFILE:-} ]]; then
-  perf record -F 499 -g -p "$PID" -o "$PROFILE" >"$TMP/perf.log" 2>&1 &
+  perf record -F ${PROFILE_FREQ:-499} -g -p "$PID" -o "$PROFILE" >"$TMP/perf.log" 2>&1 &
   PERF_PID=$!
   sleep 1
 fi
