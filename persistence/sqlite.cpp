@@ -58,6 +58,11 @@ void statement::bind(int i, std::string_view text) {
                     SQLITE_TRANSIENT);
 }
 
+void statement::bind_static(int i, std::string_view text) {
+  sqlite3_bind_text(stmt_.get(), i, text.data(), static_cast<int>(text.size()),
+                    SQLITE_STATIC);
+}
+
 void statement::bind(int i, std::int64_t v) {
   sqlite3_bind_int64(stmt_.get(), i, v);
 }

@@ -19,6 +19,14 @@ void bind_opt(statement& st, int i, const std::optional<std::string>& v) {
     st.bind_null(i);
 }
 
+// bind_opt without a copy: `v` outlives the statement's step.
+void bind_opt_static(statement& st, int i, const std::optional<std::string>& v) {
+  if (v)
+    st.bind_static(i, std::string_view{*v});
+  else
+    st.bind_null(i);
+}
+
 bool is_unique_violation(const connection& c) {
   return sqlite3_extended_errcode(c.get()) == SQLITE_CONSTRAINT_UNIQUE
          || sqlite3_extended_errcode(c.get()) == SQLITE_CONSTRAINT_PRIMARYKEY;
@@ -107,25 +115,25 @@ ok_t sqlite_writer::insert_user(const user_row& u) {
                          "attributes) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)");
   if (st == nullptr)
     return failure("prepare insert user");
-  st->bind(1, std::string_view{u.id});
+  st->bind_static(1, std::string_view{u.id});
   if (u.directory_id.empty())
     st->bind_null(2);
   else
-    st->bind(2, std::string_view{u.directory_id});
-  st->bind(3, std::string_view{u.user_name});
-  bind_opt(*st, 4, u.external_id);
-  bind_opt(*st, 5, u.display_name);
+    st->bind_static(2, std::string_view{u.directory_id});
+  st->bind_static(3, std::string_view{u.user_name});
+  bind_opt_static(*st, 4, u.external_id);
+  bind_opt_static(*st, 5, u.display_name);
   st->bind(6, std::int64_t{u.active ? 1 : 0});
-  st->bind(7, std::string_view{u.created});
-  st->bind(8, std::string_view{u.last_modified});
+  st->bind_static(7, std::string_view{u.created});
+  st->bind_static(8, std::string_view{u.last_modified});
   st->bind(9, u.version);
-  st->bind(10, std::string_view{u.resource});
-  bind_opt(*st, 11, u.trashed_at);
+  st->bind_static(10, std::string_view{u.resource});
+  bind_opt_static(*st, 11, u.trashed_at);
   if (u.trash_reason.empty())
     st->bind_null(12);
   else
-    st->bind(12, std::string_view{u.trash_reason});
-  st->bind(13, std::string_view{u.attributes});
+    st->bind_static(12, std::string_view{u.trash_reason});
+  st->bind_static(13, std::string_view{u.attributes});
   st->step();
   if (st->last_code() == SQLITE_DONE)
     return scim::unit{};
@@ -176,24 +184,24 @@ ok_t sqlite_writer::update_user(const user_row& u, std::int64_t expected_version
   if (st == nullptr)
     return failure("prepare update user");
   if (!same_keys) {
-    st->bind(1, std::string_view{u.user_name});
-    bind_opt(*st, 2, u.external_id);
+    st->bind_static(1, std::string_view{u.user_name});
+    bind_opt_static(*st, 2, u.external_id);
   }
-  bind_opt(*st, 3, u.display_name);
+  bind_opt_static(*st, 3, u.display_name);
   st->bind(4, std::int64_t{u.active ? 1 : 0});
-  st->bind(5, std::string_view{u.last_modified});
+  st->bind_static(5, std::string_view{u.last_modified});
   st->bind(6, u.version);
-  st->bind(7, std::string_view{u.resource});
-  bind_opt(*st, 8, u.trashed_at);
+  st->bind_static(7, std::string_view{u.resource});
+  bind_opt_static(*st, 8, u.trashed_at);
   if (u.trash_reason.empty())
     st->bind_null(9);
   else
-    st->bind(9, std::string_view{u.trash_reason});
-  st->bind(10, std::string_view{u.id});
-  st->bind(11, std::string_view{u.directory_id});
+    st->bind_static(9, std::string_view{u.trash_reason});
+  st->bind_static(10, std::string_view{u.id});
+  st->bind_static(11, std::string_view{u.directory_id});
   st->bind(12, expected_version);
   if (attributes)
-    st->bind(13, std::string_view{*attributes});
+    st->bind_static(13, std::string_view{*attributes});
   st->step();
   if (st->last_code() != SQLITE_DONE) {
     if (is_unique_violation(*c_))
@@ -583,7 +591,7 @@ bool sqlite_writer::insert_actions(const std::vector<std::array<std::string, 8>>
       int param = 1;
       for (std::size_t r = next; r < next + sizes[k]; ++r)
         for (const auto& value : rows[r])
-          st->bind(param++, std::string_view{value});
+          st->bind_static(param++, std::string_view{value});
       st->step();
       if (st->last_code() != SQLITE_DONE)
         return false;
