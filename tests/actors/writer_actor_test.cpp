@@ -277,23 +277,34 @@ write_job half_written(const std::string& id, const std::string& clash) {
                    true};
 }
 
+// Asks the writer for each job in order and runs the scheduler; each job's
+// error code, or nullopt for a success.
+using outcomes = std::vector<std::optional<scim::error_code>>;
+outcomes run_all(writer_world& w, std::vector<write_job> jobs) {
+  std::vector<ack_ptr> acks;
+  for (auto& job : jobs)
+    acks.push_back(ask<write_ack>(*w.sys, w.writer, std::move(job)));
+  w.sched->run();
+  outcomes out;
+  for (auto& a : acks) {
+    REQUIRE(a->reply);
+    out.push_back(a->reply->error ? std::optional{a->reply->error->code} : std::nullopt);
+  }
+  return out;
+}
+
+constexpr std::optional<scim::error_code> ok;
+constexpr std::optional<scim::error_code> clash{scim::error_code::uniqueness};
+
 } // namespace
 
 TEST_CASE("a replayable job failing after it changed rows is undone by running its batch again", "[actors]") {
   writer_world w{256};
   auto runs_a = std::make_shared<int>(0);
   auto runs_c = std::make_shared<int>(0);
-  auto a = ask<write_ack>(*w.sys, w.writer, counted_insert("u1", "alice", runs_a));
-  auto b = ask<write_ack>(*w.sys, w.writer, half_written("u9", "ALICE"));
-  auto c = ask<write_ack>(*w.sys, w.writer, counted_insert("u3", "bob", runs_c));
-  w.sched->run();
-  REQUIRE(a->reply);
-  REQUIRE(b->reply);
-  REQUIRE(c->reply);
-  CHECK_FALSE(a->reply->error);
-  REQUIRE(b->reply->error);
-  CHECK(b->reply->error->code == scim::error_code::uniqueness);
-  CHECK_FALSE(c->reply->error);
+  CHECK(run_all(w, {counted_insert("u1", "alice", runs_a), half_written("u9", "ALICE"),
+                    counted_insert("u3", "bob", runs_c)})
+        == outcomes{ok, clash, ok});
   // The batch was rolled back and its first job ran again; the job after
   // the failure ran once, in a savepoint.
   CHECK(w.replays() == 1);
@@ -315,27 +326,18 @@ TEST_CASE("a replayable job failing before it changed anything needs no replay",
   writer_world w{256};
   auto runs_a = std::make_shared<int>(0);
   auto runs_b = std::make_shared<int>(0);
-  auto a = ask<write_ack>(*w.sys, w.writer, counted_insert("u1", "alice", runs_a));
-  // Its audit row is kept in memory until the insert fails: dropped with it.
-  auto b = ask<write_ack>(*w.sys, w.writer, write_job{[runs_b](persistence::writer& db) {
-                                                        ++*runs_b;
-                                                        if (auto r = db.append_action(
-                                                              "2026-01-01T00:00:00.000Z", "directory", "dA",
-                                                              "user.create", "user", "u2", "{}", "ok");
-                                                            !r)
-                                                          return r;
-                                                        return db.insert_user(user("u2", "Alice"));
-                                                      },
-                                                      true});
-  auto c = ask<write_ack>(*w.sys, w.writer, half_written("u3", "bob"));
-  w.sched->run();
-  REQUIRE(a->reply);
-  REQUIRE(b->reply);
-  REQUIRE(c->reply);
-  CHECK_FALSE(a->reply->error);
-  REQUIRE(b->reply->error);
-  CHECK(b->reply->error->code == scim::error_code::uniqueness);
-  CHECK_FALSE(c->reply->error);
+  // b's audit row is kept in memory until its insert fails: dropped with it.
+  auto b = write_job{[runs_b](persistence::writer& db) {
+                       ++*runs_b;
+                       if (auto r = db.append_action("2026-01-01T00:00:00.000Z", "directory", "dA", "user.create",
+                                                     "user", "u2", "{}", "ok");
+                           !r)
+                         return r;
+                       return db.insert_user(user("u2", "Alice"));
+                     },
+                     true};
+  CHECK(run_all(w, {counted_insert("u1", "alice", runs_a), std::move(b), half_written("u3", "bob")})
+        == outcomes{ok, clash, ok});
   CHECK(w.replays() == 0);
   CHECK(*runs_a == 1);
   CHECK(*runs_b == 1);
@@ -351,20 +353,12 @@ TEST_CASE("a replayable job failing before it changed anything needs no replay",
 TEST_CASE("after a job that cannot be replayed, its batch runs every job in a savepoint", "[actors]") {
   writer_world w{256};
   auto runs_a = std::make_shared<int>(0);
-  auto a = ask<write_ack>(*w.sys, w.writer, write_job{[runs_a](persistence::writer& db) {
-                                                        ++*runs_a;
-                                                        return db.insert_user(user("u1", "alice"));
-                                                      }});
-  auto b = ask<write_ack>(*w.sys, w.writer, half_written("u9", "ALICE"));
-  auto c = ask<write_ack>(*w.sys, w.writer, half_written("u4", "dave"));
-  w.sched->run();
-  REQUIRE(a->reply);
-  REQUIRE(b->reply);
-  REQUIRE(c->reply);
-  CHECK_FALSE(a->reply->error);
-  REQUIRE(b->reply->error);
-  CHECK(b->reply->error->code == scim::error_code::uniqueness);
-  CHECK_FALSE(c->reply->error);
+  auto a = write_job{[runs_a](persistence::writer& db) {
+    ++*runs_a;
+    return db.insert_user(user("u1", "alice"));
+  }};
+  CHECK(run_all(w, {std::move(a), half_written("u9", "ALICE"), half_written("u4", "dave")})
+        == outcomes{ok, clash, ok});
   // The savepoint undid the failed job; the first one never ran twice.
   CHECK(w.replays() == 0);
   CHECK(*runs_a == 1);
@@ -378,23 +372,15 @@ TEST_CASE("after a job that cannot be replayed, its batch runs every job in a sa
 TEST_CASE("a batch replayed once runs its later jobs in savepoints and is not replayed again", "[actors]") {
   writer_world w{256};
   auto runs_a = std::make_shared<int>(0);
-  auto a = ask<write_ack>(*w.sys, w.writer, counted_insert("u1", "alice", runs_a));
-  auto b = ask<write_ack>(*w.sys, w.writer, half_written("u8", "ALICE"));
-  auto c = ask<write_ack>(*w.sys, w.writer, half_written("u9", "Alice"));
-  w.sched->run();
-  REQUIRE(b->reply);
-  REQUIRE(c->reply);
-  CHECK(b->reply->error);
-  CHECK(c->reply->error);
+  CHECK(run_all(w, {counted_insert("u1", "alice", runs_a), half_written("u8", "ALICE"),
+                    half_written("u9", "Alice")})
+        == outcomes{ok, clash, clash});
   CHECK(w.replays() == 1);
   CHECK(*runs_a == 2);
   CHECK(w.look->user("dA", "u1"));
   CHECK_FALSE(w.look->user("dA", "u8"));
   CHECK_FALSE(w.look->user("dA", "u9"));
   // The next batch starts without savepoints again.
-  auto d = ask<write_ack>(*w.sys, w.writer, half_written("u7", "alice"));
-  w.sched->run();
-  REQUIRE(d->reply);
-  CHECK(d->reply->error);
+  CHECK(run_all(w, {half_written("u7", "alice")}) == outcomes{clash});
   CHECK(w.replays() == 2);
 }
