@@ -161,8 +161,8 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
     // D12: the directory's current mapping decides the admin-view attributes;
     // computed here from the parsed body, not again in the writer.
     auto pushed = scim::mapping::pushed_values(this->row.mappings, norm->resource);
-    auto job = write_job{[row, pushed, outcome, dir = this->row.id, enroll = this->row.enrollment_emails,
-                          env](persistence::writer& db) {
+    auto job = write_job{[row = std::move(row), pushed = std::move(pushed), outcome, dir = this->row.id,
+                          enroll = this->row.enrollment_emails, env](persistence::writer& db) {
       return provision_user(db, dir, enroll, row, pushed, env, *outcome);
     }, true};
     self->request(ctx->writer, caf::infinite, std::move(job))

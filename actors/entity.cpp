@@ -153,8 +153,11 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   // committed and needs no second read.
   auto groups = std::make_shared<std::vector<persistence::member_row>>();
   bool wants_groups = scim::wants_members(resource_kind::user, proj);
-  auto job = write_job{[row, expected_version, action, details, pushed, enroll, groups,
-                        wants_groups](persistence::writer& db) {
+  // The job and the reply share the row: no copy of its resource text each.
+  auto shared = std::make_shared<const persistence::user_row>(std::move(row));
+  auto job = write_job{[shared, expected_version, action, details = std::move(details), pushed = std::move(pushed),
+                        enroll, groups, wants_groups](persistence::writer& db) {
+    const auto& row = *shared;
     // D12: the mapped attributes follow the push; an admin's edits of the
     // unmapped ones (committed meanwhile) are read here, inside the batch.
     auto merge = [&pushed](const std::string& stored) {
@@ -176,17 +179,17 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   }, true};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(
-      [self, row, stored = std::move(stored), proj, rp, groups](write_ack& ack) mutable {
+      [self, shared, stored = std::move(stored), proj, rp, groups](write_ack& ack) mutable {
         auto& st = self->state;
         if (ack.error) {
           rp.deliver(stale_or(self, *ack.error));
           return;
         }
-        st.user = row;
+        st.user = *shared;
         st.doc = std::move(stored);
-        st.doc_version = row.version;
+        st.doc_version = shared->version;
         st.doc_canonical = true; // normalize_resource's or apply_patch's output
-        rp.deliver(user_reply(row, st.doc, *groups, proj, 200, st.ctx->options.base_url));
+        rp.deliver(user_reply(*st.user, st.doc, *groups, proj, 200, st.ctx->options.base_url));
       },
       [rp](caf::error&) mutable { rp.deliver(internal_failure()); });
 }
