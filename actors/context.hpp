@@ -21,6 +21,7 @@ struct actor_options {
   std::chrono::milliseconds passivate_after{60000}; ///< Idle time before an entity actor stops.
   std::size_t max_batch = 256;                      ///< Writes per group commit.
   std::chrono::milliseconds max_commit_delay{0};    ///< Wait to fill a batch.
+  std::size_t commit_yields = 2;                    ///< Yields to ready threads before a commit.
   std::int64_t max_page_size = 1000;                ///< Cap of `count` (S3).
   std::chrono::milliseconds token_lifetime{std::chrono::hours{24 * 90}}; ///< D6.
   std::string base_url = "http://127.0.0.1:8080/scim/v2"; ///< SCIM base URL.

@@ -52,7 +52,8 @@ std::string runtime::start() {
   ctx_->time = &time_;
   ctx_->ids = &ids_;
   ctx_->metrics = &metrics_;
-  writer_config wcfg{opts_.actors.max_batch, opts_.actors.max_commit_delay, &metrics_};
+  writer_config wcfg{opts_.actors.max_batch, opts_.actors.max_commit_delay, &metrics_,
+                     opts_.actors.commit_yields};
   // Commits block in fdatasync: on a detached thread they hold no worker.
   ctx_->writer = opts_.writer_thread ? sys_->spawn<caf::detached>(spawn_writer_behavior, writer_db, wcfg)
                                      : sys_->spawn(spawn_writer_behavior, writer_db, wcfg);

@@ -1,6 +1,7 @@
 #include "actors/writer.hpp"
 
 #include <chrono>
+#include <thread>
 
 #include <caf/all.hpp>
 
@@ -31,6 +32,7 @@ void writer_state::run(writer_actor::stateful_pointer<writer_state> self, write_
     }
     open = true;
     guarded = false;
+    yields = 0;
     ++batch_id;
     // The flush lands behind every job already in the mailbox: those join
     // this batch (group commit) without any waiting when the delay is 0.
@@ -168,8 +170,21 @@ spawn_writer_behavior(writer_actor::stateful_pointer<writer_state> self,
       return rp;
     },
     [self](flush_atom, std::uint64_t id) {
-      if (self->state.open && self->state.batch_id == id)
-        self->state.flush();
+      auto& st = self->state;
+      if (!st.open || st.batch_id != id)
+        return;
+      // Work-conserving group commit: let the server's other ready threads
+      // run; writes they queue meanwhile join this batch, and the flush goes
+      // behind them. A yield with no other thread ready returns at once.
+      if (st.yields < st.cfg.commit_yields && st.pending.size() < st.cfg.max_batch) {
+        ++st.yields;
+        std::this_thread::yield();
+        if (!self->mailbox().empty()) {
+          self->send(self, flush_atom::value, id);
+          return;
+        }
+      }
+      st.flush();
     },
   };
 }

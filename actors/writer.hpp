@@ -12,13 +12,16 @@ struct writer_config {
   std::size_t max_batch = 256;                   ///< Jobs per commit at most.
   std::chrono::milliseconds max_commit_delay{0}; ///< Wait to fill a batch.
   metrics::registry* metrics = nullptr;          ///< Batch size and commit latency.
+  std::size_t commit_yields = 0;                 ///< Yields to ready threads before a commit.
 };
 
 /// Behaviour of the writer actor: group commit. The first job of a batch
 /// opens a transaction and schedules a flush behind the jobs already queued
 /// (or after max_commit_delay); the batch is committed when full or at the
 /// flush, and only then is every job answered (S8). A failed commit answers
-/// every job of the batch with an error.
+/// every job of the batch with an error. At the flush, the writer first lets
+/// other ready threads run (up to commit_yields times): jobs they queue
+/// meanwhile go in front of the flush and join the batch.
 ///
 /// A job's failure undoes only that job. While every job of the batch so far
 /// is replayable, jobs run without a savepoint; one that fails after
@@ -36,6 +39,7 @@ struct writer_state {
   writer_config cfg;                        ///< Limits.
   bool open = false;                        ///< A batch transaction is open.
   bool guarded = false;                     ///< The open batch runs each job in a savepoint.
+  std::size_t yields = 0;                   ///< Yields spent on the open batch's flush.
   std::uint64_t batch_id = 0;               ///< Id of the open batch.
   /// A job of the open batch: kept to be run again, answered at the commit.
   struct held {

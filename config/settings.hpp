@@ -127,6 +127,8 @@ struct storage_settings {
   int max_batch = 256;
   /// How long the writer may wait to fill a batch.
   std::chrono::milliseconds max_commit_delay{0};
+  /// Times the writer lets other ready threads run before a commit.
+  int commit_yields = 2;
   /// Read-only connections.
   int read_connections = 2;
   /// Page cache of each read connection, KiB.

@@ -77,6 +77,7 @@ actors::runtime_options runtime_options(const config::settings& s, const std::st
   o.actors.passivate_after = s.actors.passivate_after;
   o.actors.max_batch = static_cast<std::size_t>(s.storage.max_batch);
   o.actors.max_commit_delay = s.storage.max_commit_delay;
+  o.actors.commit_yields = static_cast<std::size_t>(s.storage.commit_yields);
   o.actors.max_page_size = s.scim.max_page_size;
   o.actors.token_lifetime = s.scim.token_lifetime;
   o.actors.base_url = base_url;

@@ -54,7 +54,7 @@ struct writer_world {
   caf::scheduler::test_coordinator* sched = nullptr;
   writer_actor writer;
 
-  explicit writer_world(std::size_t max_batch) {
+  explicit writer_world(std::size_t max_batch, std::size_t commit_yields = 0) {
     static std::atomic<int> seq{0};
     dir = fs::temp_directory_path()
           / ("dirsync-wactor-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
@@ -71,7 +71,7 @@ struct writer_world {
     sys->await_actors_before_shutdown(false);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(sys->scheduler());
     writer = sys->spawn(spawn_writer_behavior, wdb,
-                        writer_config{max_batch, std::chrono::milliseconds{0}, &metrics});
+                        writer_config{max_batch, std::chrono::milliseconds{0}, &metrics, commit_yields});
     sched->run();
   }
 
@@ -383,4 +383,27 @@ TEST_CASE("a batch replayed once runs its later jobs in savepoints and is not re
   // The next batch starts without savepoints again.
   CHECK(run_all(w, {half_written("u7", "alice")}) == outcomes{clash});
   CHECK(w.replays() == 2);
+}
+
+TEST_CASE("with commit_yields, a write queued behind the flush joins its batch", "[actors]") {
+  for (std::size_t yields : {0, 1}) {
+    CAPTURE(yields);
+    writer_world w{256, yields};
+    auto ran = std::make_shared<int>(0);
+    auto a = ask<write_ack>(*w.sys, w.writer, counted_insert("u1", "alice", ran));
+    // The writer runs the first job and queues its flush...
+    w.step_until([&] { return *ran == 1; });
+    // ...then a second write arrives behind that flush.
+    auto b = ask<write_ack>(*w.sys, w.writer, counted_insert("u2", "bob", ran));
+    REQUIRE(w.sched->try_run_once_lifo());
+    w.sched->run();
+    REQUIRE(a->reply);
+    REQUIRE(b->reply);
+    CHECK_FALSE(a->reply->error);
+    CHECK_FALSE(b->reply->error);
+    CHECK(w.look->user("dA", "u2"));
+    // Without a yield the flush commits the first job alone.
+    CHECK(w.batch_sizes().count() == (yields == 0 ? 2 : 1));
+    CHECK(w.batch_sizes().sum() == Approx(2));
+  }
 }

@@ -33,6 +33,7 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK(s.storage.coalesce_wal_writes);
   CHECK(s.storage.max_batch == 256);
   CHECK(s.storage.max_commit_delay == 0ms);
+  CHECK(s.storage.commit_yields == 2);
   CHECK(s.storage.read_connections == 2);
   CHECK(s.storage.busy_timeout == 5s);
   CHECK(s.scim.public_base_url.empty());
@@ -88,6 +89,7 @@ synchronous = "normal"
 coalesce_wal_writes = false
 max_batch = 64
 max_commit_delay = "5ms"
+commit_yields = 0
 read_connections = 4
 read_cache = 4096
 busy_timeout = "1s"
@@ -134,6 +136,7 @@ flush_interval = "5s"
   CHECK(s.storage.synchronous == synchronous_mode::normal);
   CHECK_FALSE(s.storage.coalesce_wal_writes);
   CHECK(s.storage.max_commit_delay == 5ms);
+  CHECK(s.storage.commit_yields == 0);
   CHECK(s.storage.read_cache == 4096);
   CHECK(s.scim.public_base_url == "https://sync.example.com");
   CHECK(s.scim.token_lifetime == std::chrono::hours{24 * 30});
