@@ -57,14 +57,8 @@ write_ack writer_state::execute(write_job& job) {
   if (!job.replayable)
     guarded = true;
   if (guarded) {
-    db->begin_op(true);
-    auto result = job.run(*db);
-    db->end_op(result.has_value());
-    if (!db->batch_open()) {
-      abandon();
-      return lost_batch();
-    }
-    return ack_of(result);
+    auto ack = run_guarded(job);
+    return open ? ack : lost_batch();
   }
   // Without a savepoint SQLite copies no page into a savepoint journal (POST
   // /Users: 18k instructions of 260k). A failure that changed nothing needs
@@ -90,26 +84,30 @@ bool writer_state::replay() {
   guarded = true;
   db->rollback_batch();
   if (auto err = db->begin_batch(); !err.empty()) {
-    open = false;
     abandon();
     return false;
   }
-  for (auto& h : pending) {
-    db->begin_op(true);
-    auto result = h.job.run(*db);
-    db->end_op(result.has_value());
-    if (!db->batch_open()) {
-      abandon();
+  // By index: a lost batch (abandon) empties `pending` under the loop.
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    auto ack = run_guarded(pending[i].job);
+    if (!open)
       return false;
-    }
-    h.ack = ack_of(result);
+    pending[i].ack = std::move(ack);
   }
   return true;
 }
 
+write_ack writer_state::run_guarded(write_job& job) {
+  db->begin_op(true);
+  auto result = job.run(*db);
+  db->end_op(result.has_value());
+  if (!db->batch_open())
+    abandon();
+  return ack_of(result);
+}
+
 void writer_state::abandon() {
-  if (open)
-    db->rollback_batch();
+  db->rollback_batch();
   open = false;
   if (commit_failures)
     commit_failures->inc();

@@ -67,6 +67,9 @@ private:
   /// Rolls the batch back and runs its jobs again, each in a savepoint.
   /// False when the batch was lost meanwhile.
   bool replay();
+  /// Runs `job` in a savepoint of its own; abandons the batch when SQLite
+  /// ended its transaction meanwhile.
+  write_ack run_guarded(write_job& job);
   /// Rolls back a batch that cannot be committed, answers its jobs with an
   /// error and closes it.
   void abandon();
