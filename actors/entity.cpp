@@ -40,6 +40,12 @@ nlohmann::json pushed_values(const scim_call& call, const nlohmann::json& resour
   return scim::mapping::pushed_values(call.mapping ? *call.mapping : none, resource);
 }
 
+// The admin-view attributes a user write stored (D12).
+struct stored_attributes {
+  std::string text;
+  bool merged_here = false; ///< The entity's own merge, not one redone on newer text.
+};
+
 // A version mismatch in storage means another actor (a takeover, a restore
 // by POST) changed the resource: drop the cache so the next call reloads.
 scim_reply stale_or(self_ptr self, const scim::error& e) {
@@ -131,6 +137,14 @@ const nlohmann::json& entity_state::parsed() {
   return doc;
 }
 
+const nlohmann::json& entity_state::parsed_attributes() {
+  if (attrs_text != user->attributes) {
+    attrs = nlohmann::json::parse(user->attributes, nullptr, false);
+    attrs_text = user->attributes;
+  }
+  return attrs;
+}
+
 void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann::json stored, nlohmann::json pushed,
                               bool enroll_on_push, scim::projection proj, caf::typed_response_promise<scim_reply> rp) {
   auto expected_version = user->version;
@@ -155,13 +169,29 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   bool wants_groups = scim::wants_members(resource_kind::user, proj);
   // The job and the reply share the row: no copy of its resource text each.
   auto shared = std::make_shared<const persistence::user_row>(std::move(row));
+  // D12: the mapped attributes follow the push, merged here into the cached
+  // ones. The writer reads the stored text inside its batch: when an admin
+  // changed it meanwhile, it merges into that instead, so the admin's edits
+  // of the unmapped attributes are kept. A push that changes no mapped value
+  // leaves the text as it is.
+  const auto& current = parsed_attributes();
+  auto expected_attrs = user->attributes;
+  std::optional<nlohmann::json> merged_doc;
+  if (scim::mapping::merge_changes(current, pushed))
+    merged_doc = scim::mapping::merge(current, pushed);
+  auto merged_attrs = merged_doc ? scim::dump_canonical(*merged_doc) : expected_attrs;
+  auto stored_attrs = std::make_shared<stored_attributes>();
   auto job = write_job{[shared, expected_version, action, details = std::move(details), pushed = std::move(pushed),
-                        enroll, groups, wants_groups](persistence::writer& db) {
+                        expected_attrs = std::move(expected_attrs), merged_attrs = std::move(merged_attrs),
+                        stored_attrs, enroll, groups, wants_groups](persistence::writer& db) {
     const auto& row = *shared;
-    // D12: the mapped attributes follow the push; an admin's edits of the
-    // unmapped ones (committed meanwhile) are read here, inside the batch.
-    auto merge = [&pushed](const std::string& stored) {
-      return scim::dump_canonical(scim::mapping::merge(nlohmann::json::parse(stored, nullptr, false), pushed));
+    auto merge = [&](const std::string& stored) {
+      auto& out = *stored_attrs;
+      out.merged_here = stored == expected_attrs;
+      out.text = out.merged_here ? merged_attrs
+                                 : scim::dump_canonical(scim::mapping::merge(
+                                     nlohmann::json::parse(stored, nullptr, false), pushed));
+      return out.text;
     };
     if (auto r = db.update_user(row, expected_version, merge); !r)
       return r;
@@ -179,13 +209,20 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   }, true};
   self->request(ctx->writer, caf::infinite, std::move(job))
     .await(
-      [self, shared, stored = std::move(stored), proj, rp, groups](write_ack& ack) mutable {
+      [self, shared, stored = std::move(stored), stored_attrs, merged_doc = std::move(merged_doc), proj, rp,
+       groups](write_ack& ack) mutable {
         auto& st = self->state;
         if (ack.error) {
           rp.deliver(stale_or(self, *ack.error));
           return;
         }
         st.user = *shared;
+        st.user->attributes = std::move(stored_attrs->text);
+        // Stored as merged above: its parsed form is at hand, no parse next time.
+        if (stored_attrs->merged_here && merged_doc) {
+          st.attrs = std::move(*merged_doc);
+          st.attrs_text = st.user->attributes;
+        }
         st.doc = std::move(stored);
         st.doc_version = shared->version;
         st.doc_canonical = true; // normalize_resource's or apply_patch's output
@@ -379,8 +416,17 @@ entity_actor::behavior_type entity_behavior(self_ptr self, context_ptr ctx, dire
   return {
     [self](scim_call& call) -> caf::result<scim_reply> {
       auto& st = self->state;
-      auto seen = ++st.handled;
-      self->delayed_send(self, st.ctx->options.passivate_after, idle_atom::value, seen);
+      ++st.handled;
+      st.last_call = self->clock().now();
+      // One idle timer at a time, not one per call: each delayed message
+      // wakes CAF's clock thread and stays queued there for the whole idle
+      // period (at 10,000 PATCHes/s and 60 s, 600,000 of them), and each
+      // later comes back as a message of its own. The timer checks on
+      // firing whether a call came meanwhile and then waits the rest.
+      if (!st.idle_armed) {
+        st.idle_armed = true;
+        self->delayed_send(self, st.ctx->options.passivate_after, idle_atom::value);
+      }
       auto rp = self->make_response_promise<scim_reply>();
       if (!st.loaded)
         load(self, [self, call, rp]() mutable { self->state.handle(self, call, rp); });
@@ -388,10 +434,18 @@ entity_actor::behavior_type entity_behavior(self_ptr self, context_ptr ctx, dire
         st.handle(self, call, rp);
       return rp;
     },
-    [self](idle_atom, std::uint64_t seen) {
+    [self](idle_atom) {
       auto& st = self->state;
-      if (seen == st.handled)
-        self->send(st.directory, passivate_atom::value, st.id, seen);
+      auto idle_for = self->clock().now() - st.last_call;
+      auto limit = std::chrono::duration_cast<caf::actor_clock::duration_type>(st.ctx->options.passivate_after);
+      if (idle_for < limit) {
+        self->delayed_send(self, limit - idle_for, idle_atom::value);
+        return;
+      }
+      // The directory stops this actor only if it has handled every call
+      // routed to it; a call already on its way arms the timer again.
+      st.idle_armed = false;
+      self->send(st.directory, passivate_atom::value, st.id, st.handled);
     },
     [self](reload_atom) {
       auto& st = self->state;

@@ -24,6 +24,8 @@ struct entity_state {
   std::optional<persistence::user_row> user;   ///< Cache (users).
   std::optional<persistence::group_row> group; ///< Cache (groups).
   std::uint64_t handled = 0;            ///< Calls handled, for passivation.
+  caf::actor_clock::time_point last_call; ///< When the last call came in.
+  bool idle_armed = false;              ///< An idle timer is pending.
   /// The cached resource parsed, for the cached `version`: a PATCH applies
   /// to it and the audit diff reads it without parsing the stored text.
   nlohmann::json doc;
@@ -31,6 +33,11 @@ struct entity_state {
   /// `doc` is what this actor's last write stored, as validate_stored made
   /// it (not parsed from a row that older code may have written).
   bool doc_canonical = false;
+  /// The cached user's admin-view attributes parsed, and the text they were
+  /// parsed from: a push merges into them here, and the writer only checks
+  /// that the stored text is still this one (D12).
+  nlohmann::json attrs;
+  std::optional<std::string> attrs_text;
   static inline const char* name = "dirsync.entity"; ///< Actor name.
 
   /// Applies a call to the loaded resource, answering through `rp`.
@@ -40,6 +47,8 @@ struct entity_state {
 private:
   /// The parsed form of the cached resource (parsed once per version).
   const nlohmann::json& parsed();
+  /// The cached user's admin-view attributes, parsed once per text.
+  const nlohmann::json& parsed_attributes();
   void handle_user(entity_actor::stateful_pointer<entity_state> self, scim_call& call,
                    caf::typed_response_promise<scim_reply> rp);
   void handle_group(entity_actor::stateful_pointer<entity_state> self, scim_call& call,

@@ -141,7 +141,7 @@ using reader_actor = caf::typed_actor<caf::replies_to<read_job>::with<scim_reply
 
 /// A user or group actor: serializes every change to one resource.
 using entity_actor = caf::typed_actor<caf::replies_to<scim_call>::with<scim_reply>,
-                                      caf::reacts_to<idle_atom, std::uint64_t>,
+                                      caf::reacts_to<idle_atom>,
                                       caf::reacts_to<reload_atom>,
                                       caf::reacts_to<stop_atom>>;
 

@@ -282,6 +282,37 @@ nlohmann::json merge(nlohmann::json current, const nlohmann::json& pushed) {
   return current;
 }
 
+bool merge_changes(const nlohmann::json& current, const nlohmann::json& pushed) {
+  if (!current.is_object())
+    return true;
+  // What assign() would change: a null erases the key, a value sets it.
+  auto differs = [](const nlohmann::json& object, const std::string& key, const nlohmann::json& value) {
+    auto it = object.find(key);
+    return value.is_null() ? it != object.end() : it == object.end() || *it != value;
+  };
+  for (const auto& [key, value] : pushed.items()) {
+    if (key != "custom") {
+      if (differs(current, key, value))
+        return true;
+      continue;
+    }
+    auto custom = current.find("custom");
+    if (custom == current.end()) {
+      // merge() adds "custom" only if a value is set (it drops it empty).
+      for (const auto& [name, v] : value.items())
+        if (!v.is_null())
+          return true;
+      continue;
+    }
+    if (!custom->is_object() || custom->empty()) // merge() replaces or drops it
+      return true;
+    for (const auto& [name, v] : value.items())
+      if (differs(*custom, name, v))
+        return true;
+  }
+  return false;
+}
+
 bool is_mapped(const std::vector<rule>& rules, std::string_view destination) {
   if (destination == "username" || destination == "email" || destination == "first_name"
       || destination == "last_name" || destination == "display_name")

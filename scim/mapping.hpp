@@ -75,6 +75,10 @@ nlohmann::json pushed_values(const std::vector<rule>& rules, const nlohmann::jso
 /// destination the push does not name keeps its value (U6).
 nlohmann::json merge(nlohmann::json current, const nlohmann::json& pushed);
 
+/// Whether merge(current, pushed) differs from `current`, without building
+/// it: a push that leaves every mapped value as it was needs no new text.
+bool merge_changes(const nlohmann::json& current, const nlohmann::json& pushed);
+
 /// The admin attributes after a push: merge(current, pushed_values(...)).
 inline nlohmann::json apply(const std::vector<rule>& rules, const nlohmann::json& resource,
                             nlohmann::json current) {

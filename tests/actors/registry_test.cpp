@@ -361,6 +361,79 @@ TEST_CASE("an idle entity actor passivates and is reloaded on the next call", "[
   CHECK(w.ctx->live_users.load() == 0);
 }
 
+TEST_CASE("D12 a live user actor's push keeps an admin's attribute edit made behind its back", "[actors]") {
+  world w;
+  w.add_directory("dA", "tok-A");
+  w.start();
+  auto id = create_user(w, "tok-A", "alice");
+  auto patch = [&](const std::string& path, json value) {
+    auto r = w.call(make_call(scim_method::patch, user_kind, "tok-A", id, patch_body("replace", path, value)));
+    REQUIRE(r.status == 200);
+  };
+  auto stored = [&] { return w.look->user("dA", id)->attributes; };
+  patch("name.givenName", "Ada"); // the actor now caches the user and its attributes
+  CHECK(json::parse(stored())["first_name"] == "Ada");
+
+  // A push that changes no mapped value leaves the stored text as it was.
+  auto before = stored();
+  patch("active", false);
+  CHECK(stored() == before);
+
+  // An admin edits an unmapped attribute through the writer, not the actor.
+  auto edited = json::parse(stored());
+  edited["notes"] = "set by an admin";
+  auto ack = ask<write_ack>(*w.sys, w.ctx->writer, write_job{[id, text = edited.dump()](persistence::writer& db) {
+                              return db.set_user_attributes(id, text);
+                            }});
+  w.sched->run();
+  REQUIRE(ack->reply);
+  REQUIRE_FALSE(ack->reply->error);
+
+  // The next push merges into what is stored, not into the actor's copy.
+  patch("name.givenName", "Augusta");
+  auto after = json::parse(stored());
+  CHECK(after["first_name"] == "Augusta");
+  CHECK(after["notes"] == "set by an admin");
+  // And the actor now caches that text: a push without changes keeps it.
+  before = stored();
+  patch("active", true);
+  CHECK(stored() == before);
+  patch("name.givenName", "Ada");
+  after = json::parse(stored());
+  CHECK(after["first_name"] == "Ada");
+  CHECK(after["notes"] == "set by an admin");
+}
+
+TEST_CASE("a busy entity keeps one idle timer and passivates a full idle period after its last call",
+          "[actors]") {
+  actor_options opts;
+  opts.passivate_after = 1s;
+  world w{opts};
+  w.add_directory("dA", "tok-A");
+  w.start();
+  auto id = create_user(w, "tok-A", "alice");
+  auto timers = [&] { return w.sched->clock().schedule().size(); };
+  auto before = timers(); // the directory's own timers, if any
+  // 50 calls 100 ms apart: one pending idle timer throughout, not one per call.
+  for (int i = 0; i < 50; ++i) {
+    REQUIRE(w.call(make_call(scim_method::patch, user_kind, "tok-A", id,
+                             patch_body("replace", "displayName", "n" + std::to_string(i))))
+              .status == 200);
+    CHECK(timers() <= before + 1);
+    w.sched->advance_time(100ms);
+    w.sched->run();
+    CHECK(w.ctx->live_users.load() == 1); // never idle for 1 s
+  }
+  // The last call was 100 ms ago: 850 ms more is still under the idle limit.
+  w.sched->advance_time(850ms);
+  w.sched->run();
+  CHECK(w.ctx->live_users.load() == 1);
+  w.sched->advance_time(100ms);
+  w.sched->run();
+  CHECK(w.ctx->live_users.load() == 0);
+  CHECK(timers() == before);
+}
+
 // Hidden, for ASan (`actors_tests [uaf]`): entity.cpp's attach_functor decrements
 // ctx->live_users after CAF 0.17's on_exit() destroyed the state, which may
 // have held the last ctx reference (as after runtime::stop).

@@ -91,6 +91,42 @@ TEST_CASE("D12 U6 a push overwrites only what the mapping names, and clears what
   CHECK_FALSE(mapping::apply(rules, user, current).contains("custom"));
 }
 
+TEST_CASE("D12 merge_changes says exactly when a push changes the stored attributes", "[mapping]") {
+  // Every pair of these, both ways round: merge_changes must agree with
+  // comparing merge()'s result to what was stored.
+  std::vector<json> shapes{
+    json::object(),
+    json{{"email", "a@x"}},
+    json{{"email", "a@x"}, {"first_name", "Ada"}},
+    json{{"email", nullptr}},
+    json{{"email", "b@x"}, {"notes", "kept"}},
+    json{{"custom", json::object()}},
+    json{{"custom", {{"title", "x"}}}},
+    json{{"custom", {{"title", nullptr}}}},
+    json{{"custom", {{"title", "x"}, {"site", "Paris"}}}},
+    json{{"custom", {{"site", nullptr}}}},
+    json{{"custom", "not an object"}},
+    json{{"phones", json::array({{{"number", "1"}}})}},
+    json{{"phones", json::array()}},
+    json{{"email", "a@x"}, {"custom", {{"title", "x"}}}},
+    json(nullptr),
+    json::array(),
+  };
+  int changed = 0, same = 0;
+  for (const auto& current : shapes)
+    for (const auto& pushed : shapes) {
+      if (!pushed.is_object())
+        continue;
+      bool expected = mapping::merge(current, pushed) != current;
+      INFO("current " << current.dump() << ", pushed " << pushed.dump());
+      CHECK(mapping::merge_changes(current, pushed) == expected);
+      ++(expected ? changed : same);
+    }
+  // Both answers occur, so the check above compares something.
+  CHECK(changed > 20);
+  CHECK(same > 20);
+}
+
 TEST_CASE("D3 rule checks: catalog sources, destinations, fixed and required mappings", "[mapping]") {
   CHECK(mapping::rule_problem({"title", "custom:Job Title"}).empty());
   CHECK(mapping::rule_problem({"title", "username_alias_8"}).empty());
