@@ -180,20 +180,24 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
   if (scim::mapping::merge_changes(current, pushed))
     merged_doc = scim::mapping::merge(current, pushed);
   auto merged_attrs = merged_doc ? scim::dump_canonical(*merged_doc) : expected_attrs;
+  // The keys as cached at expected_version: the writer need not read them.
+  persistence::writer::user_snapshot seen{user->user_name, user->external_id, std::move(expected_attrs),
+                                          std::move(merged_attrs)};
   auto stored_attrs = std::make_shared<stored_attributes>();
   auto job = write_job{[shared, expected_version, action, details = std::move(details), pushed = std::move(pushed),
-                        expected_attrs = std::move(expected_attrs), merged_attrs = std::move(merged_attrs),
-                        stored_attrs, enroll, groups, wants_groups](persistence::writer& db) {
+                        seen = std::move(seen), stored_attrs, enroll, groups, wants_groups](persistence::writer& db) {
     const auto& row = *shared;
+    // Stored as merged here unless the writer finds other stored text.
+    *stored_attrs = stored_attributes{seen.merged, true};
     auto merge = [&](const std::string& stored) {
       auto& out = *stored_attrs;
-      out.merged_here = stored == expected_attrs;
-      out.text = out.merged_here ? merged_attrs
+      out.merged_here = stored == seen.attributes;
+      out.text = out.merged_here ? seen.merged
                                  : scim::dump_canonical(scim::mapping::merge(
                                      nlohmann::json::parse(stored, nullptr, false), pushed));
       return out.text;
     };
-    if (auto r = db.update_user(row, expected_version, merge); !r)
+    if (auto r = db.update_user(row, expected_version, merge, &seen); !r)
       return r;
     if (wants_groups)
       *groups = db.groups_of_user(row.id);

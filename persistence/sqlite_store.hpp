@@ -76,7 +76,7 @@ public:
   scim::expected<scim::unit> insert_user(const user_row& u) override;
   using writer::update_user;
   scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version,
-                                         const attributes_merge& merge) override;
+                                         const attributes_merge& merge, const user_snapshot* seen) override;
   scim::expected<scim::unit> delete_user(const std::string& directory_id, const std::string& id) override;
   scim::expected<scim::unit> insert_group(const group_row& g, const std::vector<std::string>& members) override;
   scim::expected<scim::unit> update_group(const group_row& g, std::int64_t expected_version) override;

@@ -156,6 +156,13 @@ public:
 
   /// Inserts a user. Errors: uniqueness (userName taken, U1).
   virtual scim::expected<scim::unit> insert_user(const user_row& u) = 0;
+  /// What a caller holds of a user at some version (update_user).
+  struct user_snapshot {
+    std::string user_name;                  ///< userName stored at that version.
+    std::optional<std::string> external_id; ///< externalId stored at that version.
+    std::string attributes;                 ///< Admin-view attributes as the caller last saw them.
+    std::string merged;                     ///< Those attributes after the push.
+  };
   /// New admin-view attributes (JSON text) computed from the stored ones.
   using attributes_merge = std::function<std::string(const std::string& stored)>;
   /// Replaces a user's columns and resource if its version is
@@ -164,11 +171,21 @@ public:
   /// changed meanwhile is read inside the transaction). Errors: uniqueness;
   /// precondition_failed when the user is gone or at another version (the
   /// caller's copy is stale).
+  ///
+  /// A caller that holds the user at `expected_version` passes `seen`: then
+  /// one statement does the update while the stored attributes are still
+  /// `seen->attributes`, writing `seen->merged`, without reading the row
+  /// first; `merge` runs only when they are not (an admin edited them).
   virtual scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version,
-                                                 const attributes_merge& merge) = 0;
+                                                 const attributes_merge& merge, const user_snapshot* seen) = 0;
+  /// update_user without a copy of the user.
+  scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version,
+                                         const attributes_merge& merge) {
+    return update_user(u, expected_version, merge, nullptr);
+  }
   /// update_user without touching the admin-view attributes.
   scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version) {
-    return update_user(u, expected_version, attributes_merge{});
+    return update_user(u, expected_version, attributes_merge{}, nullptr);
   }
   /// Deletes a user and its memberships. Errors: not_found.
   virtual scim::expected<scim::unit> delete_user(const std::string& directory_id, const std::string& id) = 0;

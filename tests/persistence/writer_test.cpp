@@ -131,6 +131,73 @@ TEST_CASE_METHOD(writer_fixture, "update_user with a merge sets the attributes f
   CHECK(seen.size() == before);
 }
 
+// D12 with the caller's copy of the user: one statement while the stored
+// attributes are the ones the caller saw; the merge of what is stored when
+// an admin changed them.
+TEST_CASE_METHOD(writer_fixture, "update_user with the caller's copy merges only when the stored attributes moved",
+                 "[persistence]") {
+  auto u = make_user("u1", "dA", "alice");
+  u.external_id = "ext-1";
+  u.attributes = R"({"first_name":"Ada"})";
+  REQUIRE(one([&](writer& w) { return w.insert_user(u); }));
+  std::vector<std::string> merged_from;
+  auto merge = [&](const std::string& stored) {
+    merged_from.push_back(stored);
+    return R"({"from":"merge"})";
+  };
+  writer::user_snapshot seen{u.user_name, u.external_id, u.attributes, R"({"first_name":"Augusta"})"};
+
+  // The copy is current: its merged text is written, no merge runs.
+  auto next = u;
+  next.version = 2;
+  next.display_name = "Augusta";
+  REQUIRE(one([&](writer& w) { return w.update_user(next, 1, merge, &seen); }));
+  CHECK(merged_from.empty());
+  auto got = r->user("dA", "u1");
+  REQUIRE(got);
+  CHECK(got->attributes == seen.merged);
+  CHECK(got->display_name == std::optional<std::string>{"Augusta"});
+  CHECK(got->version == 2);
+
+  // An admin changed the attributes: the merge runs on what is stored.
+  REQUIRE(one([&](writer& w) { return w.set_user_attributes("u1", R"({"notes":"admin"})"); }));
+  seen.attributes = seen.merged; // what the caller last wrote
+  auto third = next;
+  third.version = 3;
+  REQUIRE(one([&](writer& w) { return w.update_user(third, 2, merge, &seen); }));
+  CHECK(merged_from == std::vector<std::string>{R"({"notes":"admin"})"});
+  got = r->user("dA", "u1");
+  CHECK(got->attributes == R"({"from":"merge"})");
+  CHECK(got->version == 3);
+
+  // A rename through the copy rewrites the keys.
+  seen.attributes = got->attributes;
+  auto renamed = third;
+  renamed.user_name = "alice2";
+  renamed.external_id = "ext-2";
+  renamed.version = 4;
+  REQUIRE(one([&](writer& w) { return w.update_user(renamed, 3, merge, &seen); }));
+  got = r->user("dA", "u1");
+  CHECK(got->user_name == "alice2");
+  CHECK(got->external_id == std::optional<std::string>{"ext-2"});
+  CHECK(got->attributes == seen.merged);
+  CHECK(r->find_users("dA", {})->total == 1);
+
+  // A stale copy writes nothing.
+  seen.user_name = "alice2";
+  seen.external_id = "ext-2";
+  seen.attributes = got->attributes;
+  auto stale = renamed;
+  stale.version = 9;
+  stale.display_name = "Stale";
+  auto res = one([&](writer& w) { return w.update_user(stale, 7, merge, &seen); });
+  REQUIRE_FALSE(res);
+  CHECK(res.err().code == error_code::precondition_failed);
+  got = r->user("dA", "u1");
+  CHECK(got->display_name == std::optional<std::string>{"Augusta"});
+  CHECK(got->version == 4);
+}
+
 TEST_CASE_METHOD(writer_fixture, "writer inserts, updates and deletes users", "[persistence]") {
   auto u = make_user("u1", "dA", "alice");
   u.external_id = "ext-1";
