@@ -95,6 +95,14 @@ start_server() {
 server_mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %d MiB  ", $1, $2/1024}' "/proc/$PID/status"; }
 server_cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; } # clock ticks
 server_written() { awk '/^write_bytes/ {print $2}' "/proc/$PID/io"; } # bytes sent to the disk
+# Per thread name: CPU clock ticks and context switches (voluntary and not),
+# one "name ticks switches" line each, summed over threads of that name.
+server_threads() {
+  for t in /proc/"$PID"/task/*; do
+    printf '%s %s %s\n' "$(tr ' ' _ <"$t/comm")" "$(awk '{print $14 + $15}' "$t/stat")" \
+      "$(awk '/ctxt_switches/ {s += $2} END {print s}' "$t/status")"
+  done 2>/dev/null | awk '{c[$1] += $2; s[$1] += $3} END {for (n in c) print n, c[n], s[n]}' | sort
+}
 
 KEY=$(timeout 30 "$DIRSYNCD" create-owner --name bench --storage.path "$TMP/dirsync.db" | tail -n1)
 start_server
@@ -113,6 +121,7 @@ if [[ -n ${PROFILE:-} ]]; then
 fi
 [[ -n ${CALLGRIND:-} ]] && callgrind_control -i on "$PID" >/dev/null
 CPU0=$(server_cpu)
+THREADS0=$(server_threads)
 WRITTEN0=$(server_written)
 T0=$(date +%s%N)
 RC=0
@@ -125,6 +134,12 @@ fi
 [[ -n ${CALLGRIND:-} ]] && callgrind_control -i off "$PID" >/dev/null
 WALL=$(( ($(date +%s%N) - T0) / 1000000 ))
 CPU=$(( $(server_cpu) - CPU0 ))
+# Where the server's CPU and context switches went, by thread name (the
+# writer is a caf.actor thread when detached; CAF's workers are named
+# caf.multiplexer in 0.17; dirsyncd is the main and the I/O threads).
+THREADS=$(join -a 2 -e 0 -o 0,1.2,1.3,2.2,2.3 <(echo "$THREADS0") <(server_threads) | awk -v hz="$(getconf CLK_TCK)" '
+  {t = $4 - $2; w = $5 - $3; if (t > 0 || w > 0) out = out sprintf("%s %d ms, %d switches; ", $1, 1000 * t / hz, w); tw += w}
+  END {sub(/; $/, "", out); printf "threads: %s (%d switches in all)", out, tw}')
 WRITTEN=$(( $(server_written) - WRITTEN0 ))
 MEM=$(server_mem)
 DBSIZE=$(du -sm "$TMP" | cut -f1)
@@ -146,6 +161,7 @@ echo "== server: ${SERVER_PIN[*]:-unpinned} dirsyncd ${SERVE_ARGS:-(defaults)}; 
 cat "$TMP/loadgen.out"
 echo "server: cpu $(awk -v t="$CPU" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}') s during the run (${WALL} ms wall), ${MEM}data ${DBSIZE} MiB, $(( WRITTEN / 1048576 )) MiB written to disk"
 [[ -n $WRITER ]] && echo "$WRITER"
+echo "$THREADS"
 [[ -n $RESTART_LINE ]] && echo "$RESTART_LINE"
 if [[ -n ${CALLGRIND:-} ]]; then
   echo "callgrind: $(callgrind_annotate "$CALLGRIND" 2>/dev/null | sed -n 's/^\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,) instructions during the run ($CALLGRIND)"
