@@ -176,6 +176,8 @@ public:
   /// one statement does the update while the stored attributes are still
   /// `seen->attributes`, writing `seen->merged`, without reading the row
   /// first; `merge` runs only when they are not (an admin edited them).
+  /// The outcome is the same as without `seen` (merge(attributes) is
+  /// `merged`), so a back end may ignore it.
   virtual scim::expected<scim::unit> update_user(const user_row& u, std::int64_t expected_version,
                                                  const attributes_merge& merge, const user_snapshot* seen) = 0;
   /// update_user without a copy of the user.
