@@ -190,6 +190,14 @@ std::string start_with_alice(world& w) {
   return create_user(w, "tok-A", "alice");
 }
 
+// Moves the test clock by `d`, runs what became due, and counts the live
+// user actors.
+std::int64_t live_users_after(world& w, caf::timespan d) {
+  w.sched->advance_time(d);
+  w.sched->run();
+  return w.ctx->live_users.load();
+}
+
 // Entity actors that passivate after 1 s idle.
 actor_options passivating() {
   actor_options opts;
@@ -342,13 +350,8 @@ TEST_CASE("an idle entity actor passivates and is reloaded on the next call", "[
   CHECK(w.ctx->live_users.load() == 1);
 
   // Not idle long enough yet.
-  w.sched->advance_time(500ms);
-  w.sched->run();
-  CHECK(w.ctx->live_users.load() == 1);
-
-  w.sched->advance_time(2s);
-  w.sched->run();
-  CHECK(w.ctx->live_users.load() == 0);
+  CHECK(live_users_after(w, 500ms) == 1);
+  CHECK(live_users_after(w, 2s) == 0);
 
   // The next call spawns a fresh actor that reloads the stored version.
   auto again = patch("two");
@@ -425,17 +428,11 @@ TEST_CASE("a busy entity keeps one idle timer and passivates a full idle period 
                              patch_body("replace", "displayName", "n" + std::to_string(i))))
               .status == 200);
     CHECK(timers() <= before + 1);
-    w.sched->advance_time(100ms);
-    w.sched->run();
-    CHECK(w.ctx->live_users.load() == 1); // never idle for 1 s
+    CHECK(live_users_after(w, 100ms) == 1); // never idle for 1 s
   }
   // The last call was 100 ms ago: 850 ms more is still under the idle limit.
-  w.sched->advance_time(850ms);
-  w.sched->run();
-  CHECK(w.ctx->live_users.load() == 1);
-  w.sched->advance_time(100ms);
-  w.sched->run();
-  CHECK(w.ctx->live_users.load() == 0);
+  CHECK(live_users_after(w, 850ms) == 1);
+  CHECK(live_users_after(w, 100ms) == 0);
   CHECK(timers() == before);
 }
 
