@@ -144,7 +144,7 @@ caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) 
   auto proj = scim::parse_projection(call.kind, call.attributes, call.excluded_attributes);
   if (!proj)
     return scim_reply::failure(proj.err());
-  auto norm = scim::normalize_resource(call.kind, call.body);
+  auto norm = scim::normalize_resource(call.kind, std::move(call.body)); // the body is not read again
   if (!norm)
     return scim_reply::failure(norm.err());
   auto now = ctx->now_text();

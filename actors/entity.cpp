@@ -261,7 +261,7 @@ void entity_state::handle_user(self_ptr self, scim_call& call, caf::typed_respon
       return;
     }
     case scim_method::replace: {
-      auto norm = scim::normalize_resource(kind, call.body);
+      auto norm = scim::normalize_resource(kind, std::move(call.body)); // the body is not read again
       if (!norm) {
         rp.deliver(scim_reply::failure(norm.err()));
         return;
@@ -320,7 +320,7 @@ void entity_state::handle_group(self_ptr self, scim_call& call, caf::typed_respo
       return;
     }
     case scim_method::replace: {
-      auto norm = scim::normalize_resource(kind, call.body);
+      auto norm = scim::normalize_resource(kind, std::move(call.body)); // the body is not read again
       if (!norm) {
         rp.deliver(scim_reply::failure(norm.err()));
         return;

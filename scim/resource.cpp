@@ -16,6 +16,32 @@ error bad_value(std::string_view name, std::string_view what) {
                     "Attribute '" + std::string(name) + "' " + std::string(what));
 }
 
+// An attribute's name as an error shows it, "[<schema URN>:]<attribute>
+// [.<sub-attribute>]": its pieces are kept and joined only for an error, so
+// valid values cost no string per attribute (most of a create's values).
+struct shown {
+  std::string_view urn, attr, sub;
+  std::string text() const {
+    std::string s;
+    if (!urn.empty()) {
+      s.append(urn);
+      s += ':';
+    }
+    s.append(attr);
+    if (!sub.empty()) {
+      s += '.';
+      s.append(sub);
+    }
+    return s;
+  }
+};
+
+error bad_value(const shown& name, std::string_view what) {
+  return bad_value(name.text(), what);
+}
+
+expected<json> coerce_owned(const attribute& attr, json v, const shown& name);
+
 bool istarts_with(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
 }
@@ -110,11 +136,11 @@ const attribute* find_core(resource_kind kind, std::string_view name) {
 }
 
 // Places every attribute of `body` into `out` in its stored form (the
-// loop of canonicalize; finish_canonical completes it).
-expected<unit> place_all(resource_kind kind, const json& body, std::optional<std::vector<member_ref>>* members,
+// loop of canonicalize; finish_canonical completes it). The values are moved
+// out of `body`, which is left unspecified.
+expected<unit> place_all(resource_kind kind, json& body, std::optional<std::vector<member_ref>>* members,
                          json& out) {
-  auto place = [&](const attribute& a, const schema* ext, const json& v,
-                   const std::string& shown) -> expected<unit> {
+  auto place = [&](const attribute& a, const schema* ext, json& v, const shown& name) -> expected<unit> {
     if (a.mut == mutability::read_only || a.ret == returned::never)
       return unit{}; // id, meta, groups ignored; password dropped (U5)
     if (kind == resource_kind::group && iequals(a.name, "members")) {
@@ -126,7 +152,7 @@ expected<unit> place_all(resource_kind kind, const json& body, std::optional<std
       }
       return unit{};
     }
-    auto c = coerce_value(a, v, shown);
+    auto c = coerce_owned(a, std::move(v), name);
     if (!c)
       return c.err();
     if (c->is_null()) {
@@ -143,7 +169,7 @@ expected<unit> place_all(resource_kind kind, const json& body, std::optional<std
     return unit{};
   };
   const schema& core = core_schema(kind);
-  for (const auto& [key, v] : body.items()) {
+  for (auto& [key, v] : body.items()) {
     if (iequals(key, "schemas"))
       continue;
     if (const schema* ext = extension_schema(kind, key)) {
@@ -151,9 +177,9 @@ expected<unit> place_all(resource_kind kind, const json& body, std::optional<std
         continue;
       if (!v.is_object())
         return bad_value(ext->id, "must be an object");
-      for (const auto& [sk, sv] : v.items())
+      for (auto& [sk, sv] : v.items())
         if (auto a = find_attr(ext->attributes, sk))
-          if (auto r = place(*a, ext, sv, ext->id + ":" + a->name); !r)
+          if (auto r = place(*a, ext, sv, shown{ext->id, a->name, {}}); !r)
             return r.err();
       continue;
     }
@@ -177,7 +203,7 @@ expected<unit> place_all(resource_kind kind, const json& body, std::optional<std
           ext = s;
     }
     if (a)
-      if (auto r = place(*a, ext, v, ext ? ext->id + ":" + a->name : a->name); !r)
+      if (auto r = place(*a, ext, v, shown{ext ? std::string_view{ext->id} : std::string_view{}, a->name, {}}); !r)
         return r.err();
   }
   return unit{};
@@ -206,7 +232,7 @@ expected<json> finish_canonical(resource_kind kind, json out) {
 }
 
 // Shared by normalize_resource and validate_stored.
-expected<json> canonicalize(resource_kind kind, const json& body,
+expected<json> canonicalize(resource_kind kind, json body,
                             std::optional<std::vector<member_ref>>* members) {
   if (!body.is_object())
     return make_error(error_code::invalid_syntax, "The resource must be a JSON object");
@@ -267,7 +293,11 @@ const schema* extension_schema(resource_kind kind, std::string_view key) {
   return nullptr;
 }
 
-expected<json> coerce_element(const attribute& attr, const json& v, std::string_view name) {
+namespace {
+
+// coerce_element on a value the caller gives up: accepted strings, numbers
+// and sub-attributes move into the result instead of being copied.
+expected<json> coerce_element_owned(const attribute& attr, json v, const shown& name) {
   if (v.is_null())
     return json();
   switch (attr.type) {
@@ -307,12 +337,16 @@ expected<json> coerce_element(const attribute& attr, const json& v, std::string_
     case attr_type::complex: {
       if (!v.is_object())
         return bad_value(name, "must be an object");
+      // RFC 7643 §2.3.8: sub-attributes are not complex, so `name` has no
+      // sub-attribute yet; if a schema nested deeper, the path is joined here.
+      std::string outer = name.sub.empty() ? std::string{} : name.text();
       json out = json::object();
-      for (const auto& [k, sv] : v.items()) {
+      for (auto& [k, sv] : v.items()) {
         const attribute* sub = find_sub_attribute(attr, k);
         if (!sub || sub->mut == mutability::read_only)
           continue; // unknown and readOnly sub-attributes are ignored like top-level ones
-        auto c = coerce_value(*sub, sv, std::string(name) + "." + sub->name);
+        shown sub_name = outer.empty() ? shown{name.urn, name.attr, sub->name} : shown{{}, outer, sub->name};
+        auto c = coerce_owned(*sub, std::move(sv), sub_name);
         if (!c)
           return c.err();
         if (!c->is_null())
@@ -326,17 +360,17 @@ expected<json> coerce_element(const attribute& attr, const json& v, std::string_
   return bad_value(name, "has an unsupported type");
 }
 
-expected<json> coerce_value(const attribute& attr, const json& v, std::string_view name) {
+expected<json> coerce_owned(const attribute& attr, json v, const shown& name) {
   if (v.is_null() || !attr.multi_valued)
-    return coerce_element(attr, v, name);
+    return coerce_element_owned(attr, std::move(v), name);
   if (!v.is_array())
     return bad_value(name, "must be an array");
   if (v.size() > max_multi_values)
     return bad_value(name, "may have at most " + std::to_string(max_multi_values) + " values");
   json out = json::array();
   int primaries = 0;
-  for (const auto& e : v) {
-    auto c = coerce_element(attr, e, name);
+  for (auto& e : v) {
+    auto c = coerce_element_owned(attr, std::move(e), name);
     if (!c)
       return c.err();
     if (c->is_null() || std::find(out.begin(), out.end(), c.value()) != out.end())
@@ -353,7 +387,17 @@ expected<json> coerce_value(const attribute& attr, const json& v, std::string_vi
   return out;
 }
 
-expected<normalized> normalize_resource(resource_kind kind, const json& body) {
+} // namespace
+
+expected<json> coerce_element(const attribute& attr, const json& v, std::string_view name) {
+  return coerce_element_owned(attr, v, shown{{}, name, {}});
+}
+
+expected<json> coerce_value(const attribute& attr, const json& v, std::string_view name) {
+  return coerce_owned(attr, v, shown{{}, name, {}});
+}
+
+expected<normalized> normalize_resource(resource_kind kind, json body) {
   if (!body.is_object())
     return make_error(error_code::invalid_syntax, "The request body must be a JSON object");
   const json* schemas = nullptr;
@@ -372,7 +416,7 @@ expected<normalized> normalize_resource(resource_kind kind, const json& body) {
   if (!has_core)
     return make_error(error_code::invalid_syntax, "\"schemas\" must contain " + core.id);
   normalized out;
-  auto r = canonicalize(kind, body, kind == resource_kind::group ? &out.members : nullptr);
+  auto r = canonicalize(kind, std::move(body), kind == resource_kind::group ? &out.members : nullptr);
   if (!r)
     return r.err();
   out.resource = std::move(r.value());
@@ -380,7 +424,7 @@ expected<normalized> normalize_resource(resource_kind kind, const json& body) {
 }
 
 expected<json> validate_stored(resource_kind kind, json resource) {
-  return canonicalize(kind, resource, nullptr);
+  return canonicalize(kind, std::move(resource), nullptr);
 }
 
 expected<json> validate_touched(resource_kind kind, json resource, const std::set<std::string>& touched) {

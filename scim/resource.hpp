@@ -48,7 +48,9 @@ expected<std::optional<std::vector<member_ref>>> parse_members(const nlohmann::j
 /// Validates and canonicalises a POST/PUT body into stored form. Errors:
 /// invalid_syntax (not an object, bad or missing "schemas"), invalid_value
 /// (wrong types, missing userName / displayName, two primaries, bad members).
-expected<normalized> normalize_resource(resource_kind kind, const nlohmann::json& body);
+/// Takes the body by value: a caller done with it moves it in, and its
+/// values move into the stored form instead of being copied.
+expected<normalized> normalize_resource(resource_kind kind, nlohmann::json body);
 
 /// Validates an already-stored-form resource after a PATCH: same type rules
 /// as normalize_resource; "schemas" is rebuilt rather than required.

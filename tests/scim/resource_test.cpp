@@ -115,6 +115,15 @@ TEST_CASE("normalize: required attributes and value types", "[resource]") {
   CHECK_THAT(normalize_error(u, user(R"(,"emails":["a@b"])")).detail, Catch::Contains("emails"));
   CHECK_THAT(normalize_error(u, user(R"(,"name":"Barbara")")).detail, Catch::Contains("name"));
   CHECK_THAT(normalize_error(u, user(R"(,"emails":[{"value":5}])")).detail, Catch::Contains("emails.value"));
+  // The error names the attribute by its whole path: schema URN, attribute
+  // and sub-attribute, in the schema's case whatever case the client used.
+  CHECK(normalize_error(u, user(R"(,"Emails":[{"Value":5}])")).detail == "Attribute 'emails.value' must be a string");
+  CHECK(normalize_error(u, user(R"(,"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":)"
+                                R"({"manager":{"value":5}})"))
+          .detail
+        == "Attribute 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value' must be a string");
+  CHECK(normalize_error(u, user(R"(,"employeeNumber":7)")).detail
+        == "Attribute 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber' must be a string");
   CHECK(normalize_ok(u, user(R"(,"active":"False")"))["active"] == false);
   CHECK(normalize_ok(u, user(R"(,"emails":[{"value":"a@b","primary":"true"}])"))["emails"][0]["primary"] == true);
 
