@@ -92,7 +92,10 @@ start_server() {
   [[ -n $PORT ]] || { echo "dirsyncd not ready within 12 s" >&2; exit 2; }
   READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 }
-server_mem() { awk '/^VmRSS|^VmHWM/ {printf "%s %d MiB  ", $1, $2/1024}' "/proc/$PID/status"; }
+# Resident size, peak and now, and now split into private memory (RssAnon)
+# and mapped pages of the database file (RssFile: the kernel's page cache,
+# counted once per read connection that maps it, storage.read_mmap).
+server_mem() { awk '/^VmRSS|^VmHWM|^RssAnon|^RssFile/ {printf "%s %d MiB  ", $1, $2/1024}' "/proc/$PID/status"; }
 server_cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; } # clock ticks
 server_written() { awk '/^write_bytes/ {print $2}' "/proc/$PID/io"; } # bytes sent to the disk
 # Per thread name: CPU clock ticks and context switches (voluntary and not),

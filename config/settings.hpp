@@ -133,6 +133,8 @@ struct storage_settings {
   int read_connections = 2;
   /// Page cache of each read connection, KiB.
   int read_cache = 16384;
+  /// Bytes of the database file each read connection maps into memory, MiB.
+  int read_mmap = 256;
   /// SQLite busy timeout.
   std::chrono::milliseconds busy_timeout = std::chrono::seconds{5};
 };

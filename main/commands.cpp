@@ -37,6 +37,7 @@ persistence::sqlite_options storage_options(const config::settings& s) {
   o.coalesce_wal_writes = s.storage.coalesce_wal_writes;
   o.busy_timeout_ms = static_cast<int>(s.storage.busy_timeout.count());
   o.read_cache_kib = s.storage.read_cache;
+  o.read_mmap_bytes = std::int64_t{s.storage.read_mmap} * 1024 * 1024;
   return o;
 }
 

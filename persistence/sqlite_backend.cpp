@@ -69,6 +69,8 @@ private:
     std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;";
     if (read_only) {
       pragmas += "PRAGMA query_only = ON; PRAGMA cache_size = -" + std::to_string(opts_.read_cache_kib) + ";";
+      if (opts_.read_mmap_bytes > 0)
+        pragmas += "PRAGMA mmap_size = " + std::to_string(opts_.read_mmap_bytes) + ";";
     } else {
       // WAL lets readers run beside the single writer; `synchronous` decides
       // whether a commit survives power loss (full) or only a crash (normal).

@@ -299,6 +299,9 @@ struct sqlite_options {
   bool coalesce_wal_writes = true;
   int busy_timeout_ms = 5000;       ///< Wait for locks this long.
   int read_cache_kib = 16384;       ///< Page cache of each read connection.
+  /// Bytes of the database file each read connection maps (PRAGMA
+  /// mmap_size); 0 reads every page with pread.
+  std::int64_t read_mmap_bytes = std::int64_t{256} << 20;
 };
 
 /// Creates the SQLite back end (WAL, foreign keys on, versioned migrations).

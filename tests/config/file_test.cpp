@@ -35,6 +35,7 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK(s.storage.max_commit_delay == 0ms);
   CHECK(s.storage.commit_yields == 2);
   CHECK(s.storage.read_connections == 2);
+  CHECK(s.storage.read_mmap == 256);
   CHECK(s.storage.busy_timeout == 5s);
   CHECK(s.scim.public_base_url.empty());
   CHECK(s.scim.max_page_size == 1000);
@@ -92,6 +93,7 @@ max_commit_delay = "5ms"
 commit_yields = 0
 read_connections = 4
 read_cache = 4096
+read_mmap = 0
 busy_timeout = "1s"
 [scim]
 public_base_url = "https://sync.example.com"
@@ -138,6 +140,7 @@ flush_interval = "5s"
   CHECK(s.storage.max_commit_delay == 5ms);
   CHECK(s.storage.commit_yields == 0);
   CHECK(s.storage.read_cache == 4096);
+  CHECK(s.storage.read_mmap == 0);
   CHECK(s.scim.public_base_url == "https://sync.example.com");
   CHECK(s.scim.token_lifetime == std::chrono::hours{24 * 30});
   CHECK(s.mail.smtp_password_file == "/run/secrets/smtp");

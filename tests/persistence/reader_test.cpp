@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <unistd.h>
@@ -404,4 +405,59 @@ TEST_CASE_METHOD(reader_fixture, "a job's snapshot is kept for the next job only
   }
   snapshot job{*r, 32};
   CHECK(display() == "Three");
+}
+
+namespace {
+
+// Mappings of `path` in this process (/proc/self/maps).
+int mappings_of(const std::string& path) {
+  std::ifstream maps{"/proc/self/maps"};
+  int n = 0;
+  for (std::string line; std::getline(maps, line);)
+    if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0)
+      ++n;
+  return n;
+}
+
+} // namespace
+
+TEST_CASE("read_mmap_bytes: a reader maps the database only when asked, and reads each commit through it",
+          "[persistence]") {
+  for (std::int64_t bytes : {std::int64_t{0}, std::int64_t{1} << 20}) {
+    CAPTURE(bytes);
+    dirsync::test::temp_folder f{"mmap"};
+    sqlite_options o;
+    o.path = f.db();
+    o.read_mmap_bytes = bytes;
+    auto db = make_sqlite_backend(o);
+    REQUIRE(db->migrate() == "");
+    std::string err;
+    auto w = db->open_writer(err);
+    REQUIRE(w);
+    auto r = db->open_reader(err);
+    REQUIRE(r);
+    auto commit_user = [&](const char* id, const char* name) {
+      REQUIRE(w->begin_batch() == "");
+      w->begin_op();
+      REQUIRE(w->insert_user(reader_fixture::user(id, "dA", name, name)));
+      w->end_op(true);
+      REQUIRE(w->commit_batch() == "");
+    };
+    commit_user("u1", "first");
+    // Checkpointed: the pages are read from the database file, not the WAL.
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open_v2(f.db().c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+    CHECK(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);
+    auto first = r->user("dA", "u1");
+    REQUIRE(first);
+    CHECK(first->user_name == "first");
+    CHECK((mappings_of(f.db()) > 0) == (bytes > 0));
+    // A commit after the reader mapped the file: the next read sees it.
+    commit_user("u2", "second");
+    auto second = r->user("dA", "u2");
+    REQUIRE(second);
+    CHECK(second->user_name == "second");
+    CHECK(r->user("dA", "u1"));
+  }
 }
