@@ -106,7 +106,7 @@ expected<unit> single_valued(patch_kind op, json& c, const patch_target& t, cons
   json in = value;
   if (a.type == attr_type::complex && in.is_string() && find_sub_attribute(a, "value"))
     in = json{{"value", value}}; // Entra: manager sent as a bare id
-  auto v = coerce_element(a, in, name);
+  auto v = coerce_element(a, std::move(in), name);
   if (!v)
     return v.err();
   if (v->is_null())
@@ -156,7 +156,7 @@ expected<unit> multi_valued(patch_kind op, json& arr, const patch_target& t, con
       if (!equality_clauses(*t.value_filter, a, fresh))
         return make_error(error_code::no_target, "No value of '" + a.name + "' matches the filter");
       merge_into(fresh, patch);
-      auto e = coerce_element(a, fresh, name);
+      auto e = coerce_element(a, std::move(fresh), name);
       if (!e)
         return e.err();
       arr.push_back(std::move(e.value()));
@@ -201,7 +201,7 @@ expected<unit> multi_valued(patch_kind op, json& arr, const patch_target& t, con
         return unit{};
       }
       // A value list with remove deletes only the matching elements.
-      auto v = coerce_value(a, list, name);
+      auto v = coerce_value(a, std::move(list), name);
       if (!v)
         return v.err();
       if (v->is_array())
@@ -211,7 +211,7 @@ expected<unit> multi_valued(patch_kind op, json& arr, const patch_target& t, con
                     arr.end());
       return unit{};
     }
-    auto v = coerce_value(a, list, name);
+    auto v = coerce_value(a, std::move(list), name);
     if (!v)
       return v.err();
     if (op == patch_kind::replace)

@@ -389,12 +389,12 @@ expected<json> coerce_owned(const attribute& attr, json v, const shown& name) {
 
 } // namespace
 
-expected<json> coerce_element(const attribute& attr, const json& v, std::string_view name) {
-  return coerce_element_owned(attr, v, shown{{}, name, {}});
+expected<json> coerce_element(const attribute& attr, json v, std::string_view name) {
+  return coerce_element_owned(attr, std::move(v), shown{{}, name, {}});
 }
 
-expected<json> coerce_value(const attribute& attr, const json& v, std::string_view name) {
-  return coerce_owned(attr, v, shown{{}, name, {}});
+expected<json> coerce_value(const attribute& attr, json v, std::string_view name) {
+  return coerce_owned(attr, std::move(v), shown{{}, name, {}});
 }
 
 expected<normalized> normalize_resource(resource_kind kind, json body) {

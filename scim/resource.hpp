@@ -74,12 +74,11 @@ inline constexpr std::size_t max_multi_values = 1000;
 /// into its stored JSON: checks types, turns "True"/"False" into booleans,
 /// drops nulls and unknown sub-attributes. Returns null for "unassigned".
 /// Errors: invalid_value naming `name` (also past max_multi_values).
-expected<nlohmann::json> coerce_value(const attribute& attr, const nlohmann::json& value,
-                                      std::string_view name);
+/// Takes the value by value: a caller done with it moves it in.
+expected<nlohmann::json> coerce_value(const attribute& attr, nlohmann::json value, std::string_view name);
 
 /// Like coerce_value, but for one element of a multi-valued attribute.
-expected<nlohmann::json> coerce_element(const attribute& attr, const nlohmann::json& value,
-                                        std::string_view name);
+expected<nlohmann::json> coerce_element(const attribute& attr, nlohmann::json value, std::string_view name);
 
 /// The extension schema whose URN equals `key` (case-insensitively) for this
 /// kind, or null.
