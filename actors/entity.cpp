@@ -4,6 +4,7 @@
 
 #include "actors/lifecycle.hpp"
 #include "actors/views.hpp"
+#include "scim/json_text.hpp"
 #include "scim/patch.hpp"
 #include "scim/resource.hpp"
 
@@ -130,7 +131,7 @@ const nlohmann::json& entity_state::parsed() {
   bool is_user = kind == resource_kind::user;
   auto version = is_user ? user->version : group->version;
   if (doc_version != version) {
-    doc = nlohmann::json::parse(is_user ? user->resource : group->resource, nullptr, false);
+    doc = scim::parse_json(is_user ? user->resource : group->resource);
     doc_version = version;
     doc_canonical = false;
   }
@@ -139,7 +140,7 @@ const nlohmann::json& entity_state::parsed() {
 
 const nlohmann::json& entity_state::parsed_attributes() {
   if (attrs_text != user->attributes) {
-    attrs = nlohmann::json::parse(user->attributes, nullptr, false);
+    attrs = scim::parse_json(user->attributes);
     attrs_text = user->attributes;
   }
   return attrs;
@@ -194,7 +195,7 @@ void entity_state::write_user(self_ptr self, persistence::user_row row, nlohmann
       out.merged_here = stored == seen.attributes;
       out.text = out.merged_here ? seen.merged
                                  : scim::dump_canonical(scim::mapping::merge(
-                                     nlohmann::json::parse(stored, nullptr, false), pushed));
+                                     scim::parse_json(stored), pushed));
       return out.text;
     };
     if (auto r = db.update_user(row, expected_version, merge, &seen); !r)

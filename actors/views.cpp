@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "scim/filter.hpp"
+#include "scim/json_text.hpp"
 
 namespace dirsync::actors {
 
@@ -121,7 +122,7 @@ scim_reply resource_reply(resource_kind kind, const Row& row, const nlohmann::js
   if (scim::is_default(p)) {
     r.text = scim::render_text(kind, row.resource, meta, &related);
   } else {
-    auto resource = stored ? *stored : nlohmann::json::parse(row.resource, nullptr, false);
+    auto resource = stored ? *stored : scim::parse_json(row.resource);
     r.body = scim::apply_projection(kind, scim::render(kind, std::move(resource), meta, &related), p);
   }
   r.etag = scim::make_etag(row.version);

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "scim/json_text.hpp"
+
 namespace dirsync::http {
 
 std::size_t json_depth(std::string_view text, std::size_t limit) {
@@ -37,6 +39,14 @@ std::size_t json_depth(std::string_view text, std::size_t limit) {
 
 nlohmann::json parse_body(std::string_view text, std::string& problem) {
   problem.clear();
+  // The fast path takes every body it can, never one nested too deep. What
+  // it refuses goes to the checks below, which decide: the nesting bound,
+  // then nlohmann's parser, which also accepts the few valid bodies simdjson
+  // refuses.
+  static_assert(scim::fast_json_depth <= max_json_depth);
+  nlohmann::json fast;
+  if (scim::parse_json_fast(text, fast))
+    return fast;
   if (json_depth(text) > max_json_depth) {
     problem = "the body is nested deeper than " + std::to_string(max_json_depth) + " levels";
     return nlohmann::json(nlohmann::json::value_t::discarded);

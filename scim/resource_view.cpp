@@ -6,6 +6,8 @@
 #include <cstring>
 #include <functional>
 
+#include "scim/json_text.hpp"
+
 namespace dirsync::scim {
 
 namespace {
@@ -326,7 +328,7 @@ std::string render_text(resource_kind kind, std::string_view stored_text, const 
                         const std::vector<member_ref>* members_or_groups) {
   if (needs_parsing(stored_text))
     return dump_json(apply_projection(kind,
-                                      render(kind, json::parse(stored_text, nullptr, false), meta,
+                                      render(kind, parse_json(stored_text), meta,
                                              members_or_groups),
                                       projection{}));
   std::string out;

@@ -8,7 +8,7 @@ shift
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libcaf-dev libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev catch2
+  libcaf-dev libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libsimdjson-dev catch2
   libsqlite3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libssl-dev libcurl4-openssl-dev libmimalloc-dev libboost-context1.81-dev python3 curl
 )

@@ -81,3 +81,49 @@ TEST_CASE("parse_body refuses bodies nested past the limit and says why", "[http
   CHECK(bad.is_discarded());
   CHECK(problem == "the body is not valid JSON");
 }
+
+TEST_CASE("parse_body gives nlohmann's value or says the body is not valid JSON", "[http][json]") {
+  // The fast path (scim::parse_json_fast, json_text_test) and the fallback
+  // for what it refuses: a byte order mark, an integer past 64 bits.
+  std::string problem;
+  const char* const cases[] = {R"({"userName":"a@example.com","active":true,"n":-3,"x":1.5})",
+                               "\xef\xbb\xbf{\"a\":1}", "123456789012345678901234567890", "", "[1,]", "\"\\ud800\"",
+                               "\"\xff\""};
+  for (const char* text : cases) {
+    INFO(text);
+    auto ours = parse_body(text, problem);
+    auto theirs = nlohmann::json::parse(text, nullptr, false);
+    CHECK(ours.is_discarded() == theirs.is_discarded());
+    CHECK(ours.dump() == theirs.dump());
+    CHECK(problem == (ours.is_discarded() ? "the body is not valid JSON" : ""));
+  }
+}
+
+TEST_CASE("parse_body's nesting bound holds for objects and arrays on either side of it", "[http][json]") {
+  // Every mix of arrays and objects nested 60 to 70 deep: accepted up to the
+  // bound with every level in place, refused past it with the reason.
+  std::string problem;
+  for (std::size_t depth = 60; depth <= 70; ++depth) {
+    for (unsigned mask : {0u, 1u, 0x55555555u, 0xffffffffu, 0x0f0f0f0fu}) {
+      std::string open, close;
+      for (std::size_t level = 0; level < depth; ++level) {
+        bool object = ((mask >> (level % 32)) & 1u) != 0;
+        open += object ? "{\"k\":" : "[";
+        close.insert(0, object ? "}" : "]");
+      }
+      std::string text = open + "1" + close;
+      INFO(depth << " levels, mask " << mask);
+      auto j = parse_body(text, problem);
+      if (depth > max_json_depth) {
+        CHECK(j.is_discarded());
+        CHECK(problem == "the body is nested deeper than 64 levels");
+        continue;
+      }
+      REQUIRE(problem.empty());
+      const nlohmann::json* at = &j;
+      for (std::size_t level = 0; level < depth; ++level)
+        at = at->is_object() ? &at->at("k") : &at->at(0);
+      CHECK(*at == 1);
+    }
+  }
+}
