@@ -61,7 +61,8 @@ std::string add_time(const std::string& at, std::chrono::milliseconds by);
 class id_source {
 public:
   virtual ~id_source() = default;
-  /// A new random resource id (UUID v4 text).
+  /// A new resource id (UUID text; random_ids makes time-ordered version 7
+  /// ones).
   virtual std::string new_id() = 0;
   /// A new secret of `bytes` random bytes, URL-safe base64 without padding.
   virtual std::string new_secret(std::size_t bytes) = 0;
