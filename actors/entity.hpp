@@ -30,8 +30,9 @@ struct entity_state {
   /// to it and the audit diff reads it without parsing the stored text.
   nlohmann::json doc;
   std::int64_t doc_version = -1;        ///< Version `doc` was parsed at.
-  /// `doc` is what this actor's last write stored, as validate_stored made
-  /// it (not parsed from a row that older code may have written).
+  /// `doc` is validate_stored's output: what this actor's last write
+  /// stored, or the stored row made canonical by canonical() (not as parsed
+  /// from a row that older code may have written).
   bool doc_canonical = false;
   /// The cached user's admin-view attributes parsed, and the text they were
   /// parsed from: a push merges into them here, and the writer only checks
@@ -47,6 +48,10 @@ struct entity_state {
 private:
   /// The parsed form of the cached resource (parsed once per version).
   const nlohmann::json& parsed();
+  /// parsed(), made canonical (validate_stored) once per version unless
+  /// this actor's last write stored it: a PATCH then validates only what it
+  /// touches. Left as parsed when it does not validate.
+  const nlohmann::json& canonical();
   /// The cached user's admin-view attributes, parsed once per text.
   const nlohmann::json& parsed_attributes();
   void handle_user(entity_actor::stateful_pointer<entity_state> self, scim_call& call,

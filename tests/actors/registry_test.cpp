@@ -19,6 +19,7 @@
 #include "actors/registry.hpp"
 #include "actors/services.hpp"
 #include "actors/writer.hpp"
+#include "persistence/sqlite.hpp"
 #include "persistence/store.hpp"
 #include "scim/schema.hpp"
 
@@ -337,6 +338,47 @@ TEST_CASE("pushes are refused for missing, unknown, expired tokens and paused di
   auto create = w.call(make_call(scim_method::create, user_kind, "tok-ok", {}, new_user("late")));
   CHECK(create.status == 401);
   CHECK(w.look->find_users("dOk", {})->total == 0);
+}
+
+TEST_CASE("a user actor loaded from a row older code wrote PATCHes its canonical form", "[actors]") {
+  // A reloaded entity makes the stored resource canonical once, then
+  // validates only what a PATCH touches: a PATCH that changes nothing still
+  // writes nothing, and a change stores the canonical form.
+  world w{passivating()};
+  w.add_directory("dA", "tok-A");
+  w.start();
+  auto body = new_user("alice");
+  body["title"] = "Engineer";
+  auto created = w.call(make_call(scim_method::create, user_kind, "tok-A", {}, body));
+  REQUIRE(created.status == 201);
+  auto id = created.body.at("id").get<std::string>();
+  REQUIRE(live_users_after(w, 2s) == 0);
+  {
+    // The attribute name in another case, as a hand edit or older code
+    // could have stored it.
+    persistence::connection c((w.dir / "dirsync.db").string(), false);
+    REQUIRE(c.ok());
+    REQUIRE(c.exec(R"(UPDATE users SET resource = replace(resource, '"title"', '"TITLE"'))") == SQLITE_OK);
+    REQUIRE(c.changes() == 1);
+  }
+  auto patch = [&](const std::string& path, json value) {
+    return w.call(make_call(scim_method::patch, user_kind, "tok-A", id, patch_body("replace", path, std::move(value))));
+  };
+  auto same = patch("title", "Engineer");
+  REQUIRE_FALSE(same.error);
+  CHECK(same.status == 200);
+  CHECK(w.look->user("dA", id)->version == 1);
+
+  w.time.advance(1min);
+  auto changed = patch("displayName", "Alice L");
+  REQUIRE_FALSE(changed.error);
+  CHECK(changed.body["title"] == "Engineer");
+  CHECK(changed.body["displayName"] == "Alice L");
+  auto row = w.look->user("dA", id);
+  CHECK(row->version == 2);
+  auto stored = json::parse(row->resource);
+  CHECK(stored["title"] == "Engineer");
+  CHECK_FALSE(stored.contains("TITLE"));
 }
 
 TEST_CASE("an idle entity actor passivates and is reloaded on the next call", "[actors]") {
