@@ -145,9 +145,13 @@ const nlohmann::json& entity_state::canonical() {
   // cost almost twice one on a live user (callgrind).
   parsed();
   if (!doc_canonical) {
-    if (auto valid = scim::validate_stored(kind, doc)) {
+    // The parsed copy moves in; a row that does not validate (none that
+    // dirsync wrote) is parsed again and left as it is.
+    if (auto valid = scim::validate_stored(kind, std::move(doc))) {
       doc = std::move(valid.value());
       doc_canonical = true;
+    } else {
+      doc = scim::parse_json(kind == resource_kind::user ? user->resource : group->resource);
     }
   }
   return doc;

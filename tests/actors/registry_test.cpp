@@ -379,6 +379,22 @@ TEST_CASE("a user actor loaded from a row older code wrote PATCHes its canonical
   auto stored = json::parse(row->resource);
   CHECK(stored["title"] == "Engineer");
   CHECK_FALSE(stored.contains("TITLE"));
+
+  // A row that does not validate at all (its userName gone) is patched as
+  // it was stored: a PATCH that puts the userName back keeps the rest.
+  REQUIRE(live_users_after(w, 2s) == 0);
+  {
+    persistence::connection c((w.dir / "dirsync.db").string(), false);
+    REQUIRE(c.exec(R"(UPDATE users SET resource = replace(resource, '"userName":"alice"', '"nickName":"al"'))")
+            == SQLITE_OK);
+    REQUIRE(c.changes() == 1);
+  }
+  auto repaired = patch("userName", "alice");
+  REQUIRE_FALSE(repaired.error);
+  CHECK(repaired.body["userName"] == "alice");
+  CHECK(repaired.body["nickName"] == "al");
+  CHECK(repaired.body["title"] == "Engineer");
+  CHECK(w.look->user("dA", id)->version == 3);
 }
 
 TEST_CASE("an idle entity actor passivates and is reloaded on the next call", "[actors]") {
