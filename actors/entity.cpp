@@ -139,10 +139,10 @@ const nlohmann::json& entity_state::parsed() {
 }
 
 const nlohmann::json& entity_state::canonical() {
-  // A first PATCH after loading validated the stored and the patched
-  // resource in full (validate_stored twice, 19k instructions each): a
-  // PATCH on a user not touched for an hour, the usual one from an IdP,
-  // cost almost twice one on a live user (callgrind).
+  // Otherwise a first PATCH after loading validates the stored and the
+  // patched resource in full (validate_stored twice, 19k instructions
+  // each), and a PATCH on a user not touched for a while, the usual one
+  // from an IdP, costs almost twice one on a live user (callgrind).
   parsed();
   if (!doc_canonical) {
     // The parsed copy moves in; a row that does not validate (none that
