@@ -425,17 +425,11 @@ TEST_CASE("read_mmap_bytes: a reader maps the database only when asked, and read
           "[persistence]") {
   for (std::int64_t bytes : {std::int64_t{0}, std::int64_t{1} << 20}) {
     CAPTURE(bytes);
-    dirsync::test::temp_folder f{"mmap"};
     sqlite_options o;
-    o.path = f.db();
     o.read_mmap_bytes = bytes;
-    auto db = make_sqlite_backend(o);
-    REQUIRE(db->migrate() == "");
-    std::string err;
-    auto w = db->open_writer(err);
-    REQUIRE(w);
-    auto r = db->open_reader(err);
-    REQUIRE(r);
+    dirsync::test::temp_db t{"mmap", o};
+    auto& w = t.w;
+    auto& r = t.r;
     auto commit_user = [&](const char* id, const char* name) {
       REQUIRE(w->begin_batch() == "");
       w->begin_op();
@@ -446,13 +440,13 @@ TEST_CASE("read_mmap_bytes: a reader maps the database only when asked, and read
     commit_user("u1", "first");
     // Checkpointed: the pages are read from the database file, not the WAL.
     sqlite3* raw = nullptr;
-    REQUIRE(sqlite3_open_v2(f.db().c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_open_v2(t.folder.db().c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
     CHECK(sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(raw);
     auto first = r->user("dA", "u1");
     REQUIRE(first);
     CHECK(first->user_name == "first");
-    CHECK((mappings_of(f.db()) > 0) == (bytes > 0));
+    CHECK((mappings_of(t.folder.db()) > 0) == (bytes > 0));
     // A commit after the reader mapped the file: the next read sees it.
     commit_user("u2", "second");
     auto second = r->user("dA", "u2");

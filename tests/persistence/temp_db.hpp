@@ -39,18 +39,18 @@ struct temp_folder {
 
 /// Owns the folder, the back end and one writer and reader on it.
 struct temp_db {
+  temp_folder folder;                               ///< Removed last.
   std::filesystem::path dir;                        ///< The folder.
   std::unique_ptr<persistence::backend> db;         ///< The back end.
   std::unique_ptr<persistence::writer> w;           ///< The writer.
   std::unique_ptr<persistence::reader> r;           ///< A reader.
 
   /// `tag` names the folder, to tell suites apart.
-  explicit temp_db(const std::string& tag) {
-    static std::atomic<int> seq{0};
-    dir = std::filesystem::temp_directory_path()
-          / ("dirsync-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(seq++));
-    std::filesystem::remove_all(dir);
-    db = persistence::make_sqlite_backend({(dir / "dirsync.db").string(), "full"});
+  explicit temp_db(const std::string& tag) : temp_db(tag, persistence::sqlite_options{}) {}
+  /// The same with the back end's options (`opts.path` is set here).
+  temp_db(const std::string& tag, persistence::sqlite_options opts) : folder(tag), dir(folder.dir) {
+    opts.path = folder.db();
+    db = persistence::make_sqlite_backend(opts);
     REQUIRE(db->migrate() == "");
     std::string err;
     w = db->open_writer(err);
@@ -58,13 +58,11 @@ struct temp_db {
     r = db->open_reader(err);
     REQUIRE(r != nullptr);
   }
-  /// Closes the connections, then removes the folder.
+  /// Closes the connections before the folder goes.
   ~temp_db() {
     r.reset();
     w.reset();
     db.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
   }
   temp_db(const temp_db&) = delete;
   temp_db& operator=(const temp_db&) = delete;
