@@ -29,6 +29,7 @@ struct options {
   std::uint64_t members = 10000; // group: members added
   std::uint64_t removals = 1000; // group: members removed afterwards
   std::uint64_t batch = 100;     // group: members (or remove ops) per PATCH
+  std::uint64_t baseline = 250;  // group: add/remove rounds on a group of `batch` members first
   int groups = 4;                // mix: groups per directory
   unsigned seed = 1;
   double setup_seconds = 600;
@@ -191,6 +192,8 @@ int workload_group(const settings& s, const options& o) {
     return b;
   };
   std::set<std::string> expected, uncertain;
+  std::set<std::string> small_expected, small_uncertain; // the baseline group
+  std::string small_target;
   auto deadline = steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.max_seconds));
   bool stopped = false;
   auto target = "/scim/v2/Groups/" + gid;
@@ -239,6 +242,43 @@ int workload_group(const settings& s, const options& o) {
     }
   }
   double remove_seconds = std::chrono::duration<double>(steady::now() - t1).count();
+  // Baseline, in the same database after the push: the same PATCH (add
+  // `batch` members) on a group that holds `batch` members, many times, so
+  // that the big group's latency can be compared with a p99 of as many
+  // samples. Each round adds the next `batch` users of the pool, as the
+  // push does (new membership rows, not the pages of the round before), and
+  // removes them again (`members[value eq "…"]` ops, timed apart).
+  if (o.baseline > 0 && pool.size() >= 2 * o.batch && !stopped) {
+    json first = json::array();
+    for (std::size_t k = 0; k < o.batch; ++k)
+      first.push_back({{"value", pool[k]}});
+    auto sg = timed(c, st, "POST /Groups", bhttp::verb::post, "/scim/v2/Groups",
+                    json{{"schemas", {group_urn}}, {"displayName", s.prefix + "-small"}, {"members", first}}.dump(),
+                    tok, 201);
+    if (id_of(sg).empty()) {
+      std::fprintf(stderr, "group create failed: %d %s\n", sg.status, sg.body.c_str());
+      return 2;
+    }
+    small_target = "/scim/v2/Groups/" + id_of(sg);
+    for (std::size_t k = 0; k < o.batch; ++k)
+      small_expected.insert(pool[k]);
+    auto label = std::to_string(o.batch) + " members on a " + std::to_string(o.batch) + "-member group";
+    for (std::uint64_t round = 0; round < o.baseline && steady::now() < deadline; ++round) {
+      json values = json::array(), removes = json::array();
+      auto from = o.batch * (1 + round % (pool.size() / o.batch - 1));
+      for (auto k = from; k < from + o.batch; ++k) {
+        values.push_back({{"value", pool[k]}});
+        removes.push_back({{"op", "remove"}, {"path", "members[value eq \"" + pool[k] + "\"]"}});
+      }
+      auto added = timed(c, st, "PATCH add " + label, bhttp::verb::patch, small_target,
+                         patch_body({{{"op", "add"}, {"path", "members"}, {"value", values}}}), tok, 204);
+      auto removed = timed(c, st, "PATCH remove " + label + "+" + std::to_string(o.batch), bhttp::verb::patch,
+                           small_target, patch_body(removes), tok, 204);
+      for (auto k = from; k < from + o.batch; ++k)
+        if (added.status != 204 || removed.status != 204)
+          small_uncertain.insert(pool[k]); // in or out, depending on which failed
+    }
+  }
   for (int i = 0; i < 20; ++i)
     timed(c, st, "GET group excl. members", bhttp::verb::get, target + "?excludedAttributes=members", {}, tok, 200);
   for (auto& [key, v] : st.by_op)
@@ -267,6 +307,17 @@ int workload_group(const settings& s, const options& o) {
     extra += !expected.count(m) && !uncertain.count(m);
   bool ok = report_check("group members (acknowledged adds - removes)", static_cast<long long>(expected.size()),
                          static_cast<long long>(back.size()), read && lost == 0 && extra == 0);
+  if (!small_target.empty()) {
+    std::set<std::string> small_back;
+    bool small_read = group_members(c, tok, small_target.substr(small_target.rfind('/') + 1), small_back);
+    long long small_wrong = 0;
+    for (auto& m : small_expected)
+      small_wrong += !small_back.count(m);
+    for (auto& m : small_back)
+      small_wrong += !small_expected.count(m) && !small_uncertain.count(m);
+    ok = report_check("baseline group members", static_cast<long long>(small_expected.size()),
+                      static_cast<long long>(small_back.size()), small_read && small_wrong == 0) && ok;
+  }
   if (lost || extra)
     std::printf("verify: %lld acknowledged members missing, %lld acknowledged removals still present\n", lost, extra);
   return ok ? 0 : 1;
@@ -300,6 +351,9 @@ int main(int argc, char** argv) {
   app.add_option("--members", o.members, "group: members added");
   app.add_option("--removals", o.removals, "group: members removed afterwards");
   app.add_option("--batch", o.batch, "group: members per PATCH")->check(CLI::Range(1, 10000));
+  app.add_option("--baseline", o.baseline,
+                 "group: rounds of adding and removing --batch members on a group of --batch members, "
+                 "before the push (0: none)");
   app.add_option("--groups", o.groups, "mix: groups per directory")->check(CLI::Range(1, 1000));
   app.add_option("--seed", o.seed, "random seed");
   app.add_option("--journal", o.journal, "crashwrite/crashcheck: journal of every request's outcome");
