@@ -18,7 +18,7 @@ namespace dirsync::actors {
 /// Tunables of the actor layer, taken from the `actors`, `storage` and `scim`
 /// config sections by main.
 struct actor_options {
-  std::chrono::milliseconds passivate_after{60000}; ///< Idle time before an entity actor stops.
+  std::chrono::milliseconds passivate_after{10000}; ///< Idle time before an entity actor stops.
   std::size_t max_batch = 256;                      ///< Writes per group commit.
   std::chrono::milliseconds max_commit_delay{0};    ///< Wait to fill a batch.
   std::size_t commit_yields = 2;                    ///< Yields to ready threads before a commit.

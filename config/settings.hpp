@@ -104,7 +104,7 @@ struct actor_settings {
   /// CAF scheduler policy.
   scheduler_policy policy = scheduler_policy::sharing;
   /// Idle time before a user/group actor stops.
-  std::chrono::milliseconds passivate_after = std::chrono::seconds{60};
+  std::chrono::milliseconds passivate_after = std::chrono::seconds{10};
   /// Mailbox length past which requests get 503 + Retry-After.
   int mailbox_high_water = 10000;
   /// Messages an actor handles per scheduling.

@@ -25,7 +25,7 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK(s.http.request_timeout == 30s);
   CHECK(s.actors.scheduler_threads == 2);
   CHECK(s.actors.policy == scheduler_policy::sharing);
-  CHECK(s.actors.passivate_after == 60s);
+  CHECK(s.actors.passivate_after == 10s);
   CHECK(s.actors.mailbox_high_water == 10000);
   CHECK(s.actors.max_throughput == 100);
   CHECK(s.storage.path == "data/dirsync.db");
