@@ -19,6 +19,7 @@ namespace dirsync::actors {
 /// config sections by main.
 struct actor_options {
   std::chrono::milliseconds passivate_after{10000}; ///< Idle time before an entity actor stops.
+  std::int64_t max_live = 20000;                    ///< Live entity actors per directory (0: no bound).
   std::size_t max_batch = 256;                      ///< Writes per group commit.
   std::chrono::milliseconds max_commit_delay{0};    ///< Wait to fill a batch.
   std::size_t commit_yields = 2;                    ///< Yields to ready threads before a commit.

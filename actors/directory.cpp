@@ -131,13 +131,40 @@ void directory_state::note_push(self_ptr self) {
 directory_state::entry& directory_state::entity(self_ptr self, resource_kind kind, const std::string& id) {
   auto& map = kind == resource_kind::user ? users : groups;
   auto i = map.find(id);
-  if (i != map.end())
+  if (i != map.end()) {
+    // Called again: the most recent now. One asked to stop stays marked: its
+    // answer will show this call (sent > handled) and it will not stop.
+    recent.splice(recent.begin(), i->second.evicting ? stopping : recent, i->second.place);
+    i->second.evicting = false;
     return i->second;
+  }
   auto handle = self->spawn(entity_behavior, ctx, caf::actor_cast<directory_actor>(self), row.id, id, kind);
   // A crashed entity is forgotten; the next call spawns a fresh one that
   // reloads from storage.
   self->monitor(handle);
-  return map.emplace(id, entry{std::move(handle), 0}).first->second;
+  recent.emplace_front(kind, id);
+  auto& fresh = map.emplace(id, entry{std::move(handle), 0, recent.begin()}).first->second;
+  // Past the bound, the least recently called actors are asked to stop
+  // (per directory: these are this directory's actors, the fresh one
+  // included before it has run). One asked answers passivate_atom once it
+  // has handled the calls sent before, and stops only if no call came after,
+  // as on its idle timer. Until then it waits in `stopping`, out of the
+  // count, so each start asks one more, not the same one again.
+  auto limit = ctx->options.max_live;
+  while (limit > 0 && recent.size() > 1 && static_cast<std::int64_t>(recent.size()) > limit) {
+    auto& [victim_kind, victim_id] = recent.back();
+    auto& victim = (victim_kind == resource_kind::user ? users : groups).at(victim_id);
+    victim.evicting = true;
+    stopping.splice(stopping.end(), recent, victim.place);
+    self->send(victim.handle, evict_atom::value);
+  }
+  return fresh;
+}
+
+void directory_state::forget(std::unordered_map<std::string, entry>& map,
+                             std::unordered_map<std::string, entry>::iterator i) {
+  (i->second.evicting ? stopping : recent).erase(i->second.place);
+  map.erase(i);
 }
 
 caf::result<scim_reply> directory_state::create(self_ptr self, scim_call& call) {
@@ -229,7 +256,7 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
     for (auto* map : {&self->state.users, &self->state.groups})
       for (auto i = map->begin(); i != map->end(); ++i)
         if (i->second.handle.address() == msg.source) {
-          map->erase(i);
+          self->state.forget(*map, i);
           return;
         }
   });
@@ -271,10 +298,12 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
       // no call is lost and no second actor for the same id can overlap.
       for (auto* map : {&self->state.users, &self->state.groups}) {
         auto i = map->find(id);
-        if (i != map->end() && i->second.sent == handled) {
+        if (i == map->end())
+          continue;
+        if (i->second.sent == handled) {
           self->send(i->second.handle, stop_atom::value);
           self->demonitor(i->second.handle.address());
-          map->erase(i);
+          self->state.forget(*map, i);
         }
       }
     },

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <list>
 #include <string>
 #include <unordered_map>
 
@@ -34,9 +35,14 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const std::st
 /// group actors it routes to.
 struct directory_state {
   /// A live entity actor and how many calls were sent to it.
+  /// Live entity actors, most recently called first.
+  using recency = std::list<std::pair<scim::resource_kind, std::string>>;
+  /// A live entity actor and how many calls were sent to it.
   struct entry {
-    entity_actor handle; ///< The actor.
-    std::uint64_t sent;  ///< Calls routed to it so far.
+    entity_actor handle;     ///< The actor.
+    std::uint64_t sent;      ///< Calls routed to it so far.
+    recency::iterator place; ///< Its place in `recent`, or in `stopping` if evicting.
+    bool evicting = false;   ///< Asked to stop (evict_atom), not called since.
   };
   context_ptr ctx;                              ///< Shared handles and options.
   persistence::directory_row row;               ///< Current configuration.
@@ -44,14 +50,21 @@ struct directory_state {
   std::shared_ptr<const std::vector<scim::mapping::rule>> mapping;
   std::unordered_map<std::string, entry> users;  ///< Live user actors by id.
   std::unordered_map<std::string, entry> groups; ///< Live group actors by id.
+  recency recent;                               ///< Live actors by last call.
+  recency stopping;                             ///< Asked to stop, not called since.
   std::string last_push_stored;                 ///< last_push_at as last written.
   static inline const char* name = "dirsync.directory"; ///< Actor name.
 
   /// The reason a push must be refused now (D6 expired, D9 paused), if any.
   std::optional<scim::error> vet() const;
-  /// The entity actor for an id, spawned on first use.
+  /// The entity actor for an id, spawned on first use; past
+  /// actors.max_live in this directory, spawning asks the least recently
+  /// called one to stop.
   entry& entity(directory_actor::stateful_pointer<directory_state> self, scim::resource_kind kind,
                 const std::string& id);
+  /// Forgets a live actor (it stopped or failed).
+  void forget(std::unordered_map<std::string, entry>& map,
+              std::unordered_map<std::string, entry>::iterator i);
   /// Notes a push; persists its time at most once a minute (D11).
   void note_push(directory_actor::stateful_pointer<directory_state> self);
   /// Creates a user or group (POST).

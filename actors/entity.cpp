@@ -471,6 +471,12 @@ entity_actor::behavior_type entity_behavior(self_ptr self, context_ptr ctx, dire
       st.idle_armed = false;
       self->send(st.directory, passivate_atom::value, st.id, st.handled);
     },
+    [self](evict_atom) {
+      // Asked by the directory past actors.max_live: the same handshake as
+      // the idle timer's, without waiting for the idle period.
+      auto& st = self->state;
+      self->send(st.directory, passivate_atom::value, st.id, st.handled);
+    },
     [self](reload_atom) {
       auto& st = self->state;
       st.loaded = false;

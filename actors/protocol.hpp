@@ -125,6 +125,7 @@ using admin_done = std::function<void(admin_reply)>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;       ///< Stop an entity actor.
 using idle_atom = caf::atom_constant<caf::atom("idle")>;       ///< Idle timer fired.
 using passivate_atom = caf::atom_constant<caf::atom("passivate")>; ///< Entity asks to stop.
+using evict_atom = caf::atom_constant<caf::atom("evict")>;     ///< Directory asks an entity to stop.
 using flush_atom = caf::atom_constant<caf::atom("flush")>;     ///< Commit the open batch.
 using ready_atom = caf::atom_constant<caf::atom("ready")>;     ///< Readiness probe.
 using reload_atom = caf::atom_constant<caf::atom("reload")>;   ///< Drop a stale cache.
@@ -142,6 +143,7 @@ using reader_actor = caf::typed_actor<caf::replies_to<read_job>::with<scim_reply
 /// A user or group actor: serializes every change to one resource.
 using entity_actor = caf::typed_actor<caf::replies_to<scim_call>::with<scim_reply>,
                                       caf::reacts_to<idle_atom>,
+                                      caf::reacts_to<evict_atom>,
                                       caf::reacts_to<reload_atom>,
                                       caf::reacts_to<stop_atom>>;
 

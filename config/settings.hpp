@@ -105,6 +105,8 @@ struct actor_settings {
   scheduler_policy policy = scheduler_policy::sharing;
   /// Idle time before a user/group actor stops.
   std::chrono::milliseconds passivate_after = std::chrono::seconds{10};
+  /// Most user and group actors one directory keeps alive (0: no bound).
+  int max_live = 20000;
   /// Mailbox length past which requests get 503 + Retry-After.
   int mailbox_high_water = 10000;
   /// Messages an actor handles per scheduling.

@@ -76,6 +76,7 @@ void setup_logging(const config::settings& s) {
 actors::runtime_options runtime_options(const config::settings& s, const std::string& base_url) {
   actors::runtime_options o;
   o.actors.passivate_after = s.actors.passivate_after;
+  o.actors.max_live = s.actors.max_live;
   o.actors.max_batch = static_cast<std::size_t>(s.storage.max_batch);
   o.actors.max_commit_delay = s.storage.max_commit_delay;
   o.actors.commit_yields = static_cast<std::size_t>(s.storage.commit_yields);

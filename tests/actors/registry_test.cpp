@@ -513,3 +513,101 @@ TEST_CASE("shutdown stops a live entity at once and the last one out releases th
   w.sched->run(); // no time passes: no idle timer is waited for
   CHECK(weak.expired());
 }
+
+// Past actors.max_live, the directory asks its least recently called actor
+// to stop. Which actors are live is probed through their cache: each user's
+// stored displayName is changed behind the actors' backs at the same
+// version. A live actor's next PATCH still answers (and writes) the name it
+// cached; an actor started afresh loads the changed row.
+TEST_CASE("past actors.max_live a directory stops its least recently called entity actor", "[actors]") {
+  actor_options opts;
+  opts.max_live = 2;
+  world w{opts};
+  w.add_directory("dA", "tok-A");
+  w.start();
+  std::map<std::string, std::string> ids;
+  for (const auto* name : {"a", "b", "c"})
+    ids[name] = create_user(w, "tok-A", name);
+  auto patch = [&](const std::string& name, const std::string& title) {
+    auto r = w.call(make_call(scim_method::patch, user_kind, "tok-A", ids[name],
+                              patch_body("replace", "title", title)));
+    REQUIRE(r.status == 200);
+    return r.body.value("displayName", "");
+  };
+  int edits = 0;
+  // Changes the stored displayName to a new value and returns it.
+  auto edit_behind = [&](const std::string& name) {
+    auto row = w.look->user("dA", ids[name]);
+    REQUIRE(row);
+    auto value = name + " (edit " + std::to_string(++edits) + ")";
+    auto doc = json::parse(row->resource);
+    doc["displayName"] = value;
+    row->resource = doc.dump();
+    row->display_name = value;
+    auto ack = ask<write_ack>(*w.sys, w.ctx->writer, write_job{[row = *row](persistence::writer& db) {
+                                return db.update_user(row, row.version);
+                              }});
+    w.sched->run();
+    REQUIRE(ack->reply);
+    REQUIRE_FALSE(ack->reply->error);
+    return value;
+  };
+  auto live = [&] {
+    w.sched->run();
+    return w.ctx->live_users.load();
+  };
+
+  patch("a", "1");
+  patch("b", "1");
+  CHECK(live() == 2);
+  patch("c", "1"); // a, called longest ago, is asked to stop
+  CHECK(live() == 2);
+
+  auto a1 = edit_behind("a");
+  CHECK(patch("a", "2") == a1); // started afresh: the edit shows; b, now the oldest, stops
+  CHECK(live() == 2);
+  auto b1 = edit_behind("b");
+  CHECK(patch("b", "2") == b1); // started afresh; c stops
+  edit_behind("a");
+  CHECK(patch("a", "3") == a1); // a stayed live: it answers from its cache
+  CHECK(live() == 2);
+  // By last call, not by start: b started after a, but a was called since,
+  // so starting c stops b.
+  auto c1 = edit_behind("c");
+  CHECK(patch("c", "2") == c1); // c had stopped
+  CHECK(live() == 2);
+  edit_behind("a");
+  CHECK(patch("a", "4") == a1); // still live
+  auto b2 = edit_behind("b");
+  CHECK(patch("b", "3") == b2); // had stopped
+  CHECK(live() == 2);
+
+  // Calls on their way to an actor asked to stop are all answered: b gets a
+  // call, then c and a, then b again, before anything runs.
+  std::vector<std::shared_ptr<outcome<scim_reply>>> pending;
+  for (const auto* name : {"b", "c", "a", "b"})
+    pending.push_back(w.send(make_call(scim_method::patch, user_kind, "tok-A", ids[name],
+                                       patch_body("replace", "nickName", std::string{"n-"} + name))));
+  w.sched->run();
+  for (auto& p : pending) {
+    REQUIRE(p->reply);
+    CHECK(p->reply->status == 200);
+  }
+  for (const auto* name : {"a", "b", "c"})
+    CHECK(json::parse(w.look->user("dA", ids[name])->resource).value("nickName", "") == std::string{"n-"} + name);
+  CHECK(live() <= 3);
+
+  // 0 is no bound: all stay until their idle timer.
+  actor_options unbounded;
+  unbounded.max_live = 0;
+  world u{unbounded};
+  u.add_directory("dA", "tok-A");
+  u.start();
+  for (int i = 0; i < 5; ++i) {
+    auto id = create_user(u, "tok-A", "u" + std::to_string(i));
+    REQUIRE(u.call(make_call(scim_method::patch, user_kind, "tok-A", id, patch_body("replace", "title", "t")))
+              .status == 200);
+  }
+  u.sched->run();
+  CHECK(u.ctx->live_users.load() == 5);
+}

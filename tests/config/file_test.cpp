@@ -26,6 +26,7 @@ TEST_CASE_METHOD(fixture, "no config file gives the documented defaults", "[conf
   CHECK(s.actors.scheduler_threads == 2);
   CHECK(s.actors.policy == scheduler_policy::sharing);
   CHECK(s.actors.passivate_after == 10s);
+  CHECK(s.actors.max_live == 20000);
   CHECK(s.actors.mailbox_high_water == 10000);
   CHECK(s.actors.max_throughput == 100);
   CHECK(s.storage.path == "data/dirsync.db");
@@ -80,6 +81,7 @@ auth_failure_window = "10m"
 scheduler_threads = 3
 scheduler_policy = "stealing"
 passivate_after = "5m"
+max_live = 1000
 mailbox_high_water = 500
 max_throughput = 10
 sched_batch = false
@@ -135,6 +137,7 @@ flush_interval = "5s"
   CHECK(s.http.auth_failure_window == 10min);
   CHECK(s.actors.policy == scheduler_policy::stealing);
   CHECK(s.actors.passivate_after == 5min);
+  CHECK(s.actors.max_live == 1000);
   CHECK(s.storage.synchronous == synchronous_mode::normal);
   CHECK_FALSE(s.storage.coalesce_wal_writes);
   CHECK(s.storage.max_commit_delay == 5ms);

@@ -42,7 +42,7 @@ TEST_CASE("the option table is consistent", "[config]") {
     CHECK_FALSE(parse_text(o, format_value(o, v), parsed).has_value());
     CHECK(parsed == v);
   }
-  CHECK(names.size() == 50);
+  CHECK(names.size() == 51);
   CHECK(sections() == std::vector<std::string>{"http", "actors", "storage", "scim",
                                                "mail", "timers", "clock", "log"});
   for (const auto& r : rules())
