@@ -34,7 +34,6 @@ scim::expected<scim::unit> provision_user(persistence::writer& db, const std::st
 /// State of a directory actor: the directory's row and the live user and
 /// group actors it routes to.
 struct directory_state {
-  /// A live entity actor and how many calls were sent to it.
   /// Live entity actors, most recently called first.
   using recency = std::list<std::pair<scim::resource_kind, std::string>>;
   /// A live entity actor and how many calls were sent to it.

@@ -29,7 +29,7 @@ struct options {
   std::uint64_t members = 10000; // group: members added
   std::uint64_t removals = 1000; // group: members removed afterwards
   std::uint64_t batch = 100;     // group: members (or remove ops) per PATCH
-  std::uint64_t baseline = 250;  // group: add/remove rounds on a group of `batch` members first
+  std::uint64_t baseline = 250;  // group: add/remove rounds on a group of `batch` members, after the push
   int groups = 4;                // mix: groups per directory
   unsigned seed = 1;
   double setup_seconds = 600;
@@ -353,7 +353,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.batch, "group: members per PATCH")->check(CLI::Range(1, 10000));
   app.add_option("--baseline", o.baseline,
                  "group: rounds of adding and removing --batch members on a group of --batch members, "
-                 "before the push (0: none)");
+                 "after the push, in the same database (0: none)");
   app.add_option("--groups", o.groups, "mix: groups per directory")->check(CLI::Range(1, 1000));
   app.add_option("--seed", o.seed, "random seed");
   app.add_option("--journal", o.journal, "crashwrite/crashcheck: journal of every request's outcome");

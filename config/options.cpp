@@ -207,8 +207,8 @@ std::vector<option> build_options() {
             "answered every call sent to it). A live user actor holds about 6 KiB. Measured with "
             "the bench's patch workload over 100k users, each patched once, and passivate_after "
             "1m: 99,943 live actors and 624 MiB of private memory with 0; 50,000 and 427 MiB with "
-            "50000; 20,000 and 310 MiB with 20000 (the allocator keeps the stopped actors' memory "
-            "for the next ones). Throughput with 50000 against 0: 5,970 and 6,036 against 5,573 and "
+            "50000; 20,000 and 310 MiB with 20000 (not in proportion: what the stopped actors freed "
+            "stays in the process for the next ones). Throughput with 50000 against 0: 5,970 and 6,036 against 5,573 and "
             "6,508 PATCH/s (2 pairs). 0: no bound, actors.passivate_after alone."),
         0, 100'000'000);
   limit(add(t, "actors", "mailbox_high_water", kind::integer, &settings::actors,

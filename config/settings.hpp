@@ -107,7 +107,7 @@ struct actor_settings {
   std::chrono::milliseconds passivate_after = std::chrono::seconds{10};
   /// Most user and group actors one directory keeps alive (0: no bound).
   int max_live = 20000;
-  /// Mailbox length past which requests get 503 + Retry-After.
+  /// Requests inside the actors past which more get 503 + Retry-After.
   int mailbox_high_water = 10000;
   /// Messages an actor handles per scheduling.
   int max_throughput = 100;
