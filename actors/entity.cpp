@@ -151,7 +151,8 @@ const nlohmann::json& entity_state::canonical() {
       doc = std::move(valid.value());
       doc_canonical = true;
     } else {
-      doc = scim::parse_json(kind == resource_kind::user ? user->resource : group->resource);
+      doc_version = -1; // `doc` was moved from
+      parsed();
     }
   }
   return doc;

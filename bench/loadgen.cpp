@@ -193,7 +193,7 @@ int workload_group(const settings& s, const options& o) {
   };
   std::set<std::string> expected, uncertain;
   std::set<std::string> small_expected, small_uncertain; // the baseline group
-  std::string small_target;
+  std::string small_id, small_target;
   auto deadline = steady::now() + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.max_seconds));
   bool stopped = false;
   auto target = "/scim/v2/Groups/" + gid;
@@ -259,7 +259,8 @@ int workload_group(const settings& s, const options& o) {
       std::fprintf(stderr, "group create failed: %d %s\n", sg.status, sg.body.c_str());
       return 2;
     }
-    small_target = "/scim/v2/Groups/" + id_of(sg);
+    small_id = id_of(sg);
+    small_target = "/scim/v2/Groups/" + small_id;
     for (std::size_t k = 0; k < o.batch; ++k)
       small_expected.insert(pool[k]);
     auto label = std::to_string(o.batch) + " members on a " + std::to_string(o.batch) + "-member group";
@@ -307,9 +308,9 @@ int workload_group(const settings& s, const options& o) {
     extra += !expected.count(m) && !uncertain.count(m);
   bool ok = report_check("group members (acknowledged adds - removes)", static_cast<long long>(expected.size()),
                          static_cast<long long>(back.size()), read && lost == 0 && extra == 0);
-  if (!small_target.empty()) {
+  if (!small_id.empty()) {
     std::set<std::string> small_back;
-    bool small_read = group_members(c, tok, small_target.substr(small_target.rfind('/') + 1), small_back);
+    bool small_read = group_members(c, tok, small_id, small_back);
     long long small_wrong = 0;
     for (auto& m : small_expected)
       small_wrong += !small_back.count(m);
