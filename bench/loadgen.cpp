@@ -29,7 +29,7 @@ struct options {
   std::uint64_t members = 10000; // group: members added
   std::uint64_t removals = 1000; // group: members removed afterwards
   std::uint64_t batch = 100;     // group: members (or remove ops) per PATCH
-  std::uint64_t baseline = 250;  // group: add/remove rounds on a group of `batch` members, after the push
+  std::uint64_t baseline = 250;  // group: add/remove rounds on the big group and a `batch`-member one, interleaved
   int groups = 4;                // mix: groups per directory
   unsigned seed = 1;
   double setup_seconds = 600;
@@ -169,11 +169,14 @@ int workload_group(const settings& s, const options& o) {
   client c{s.port, s.timeout};
   const auto& tok = s.tokens[0];
   std::vector<std::string> ids, names;
-  auto setup = create_users(s, tok, "setup", "m", o.members, ids, names, o.setup_seconds);
-  std::vector<std::string> pool;
-  for (auto& id : ids)
-    if (!id.empty())
-      pool.push_back(id);
+  // The members of the push, then the spare batches of the baseline rounds
+  // (created last: their ids sort after every member's).
+  auto spares = o.baseline > 0 ? std::min<std::uint64_t>(o.baseline, 10) * o.batch : 0;
+  auto setup = create_users(s, tok, "setup", "m", o.members + spares, ids, names, o.setup_seconds);
+  std::vector<std::string> pool, spare;
+  for (std::size_t k = 0; k < ids.size(); ++k)
+    if (!ids[k].empty())
+      (k < o.members ? pool : spare).push_back(ids[k]);
   stats st;
   auto g = timed(c, st, "POST /Groups", bhttp::verb::post, "/scim/v2/Groups",
                  json{{"schemas", {group_urn}}, {"displayName", s.prefix + "-push"}, {"members", json::array()}}.dump(),
@@ -242,13 +245,17 @@ int workload_group(const settings& s, const options& o) {
     }
   }
   double remove_seconds = std::chrono::duration<double>(steady::now() - t1).count();
-  // Baseline, in the same database after the push: the same PATCH (add
-  // `batch` members) on a group that holds `batch` members, many times, so
-  // that the big group's latency can be compared with a p99 of as many
-  // samples. Each round adds the next `batch` users of the pool, as the
-  // push does (new membership rows, not the pages of the round before), and
-  // removes them again (`members[value eq "…"]` ops, timed apart).
-  if (o.baseline > 0 && pool.size() >= 2 * o.batch && !stopped) {
+  // Baseline, in the same database after the push: the push's PATCH (add
+  // `batch` new members) on the big group and on a group of `batch`
+  // members, in interleaved rounds, so that both see the same database and
+  // the same moments of the machine, and their p99 rest on as many samples.
+  // Each round adds one of the spare batches (users created after the
+  // pool, in no group: new membership rows at the end of each group's
+  // rows, as in the push) to both groups, and removes it again
+  // (`members[value eq "…"]` ops, timed apart). Which group goes first
+  // alternates.
+  std::string big_label, small_label;
+  if (o.baseline > 0 && !spare.empty() && pool.size() >= o.batch && !stopped) {
     json first = json::array();
     for (std::size_t k = 0; k < o.batch; ++k)
       first.push_back({{"value", pool[k]}});
@@ -263,21 +270,35 @@ int workload_group(const settings& s, const options& o) {
     small_target = "/scim/v2/Groups/" + small_id;
     for (std::size_t k = 0; k < o.batch; ++k)
       small_expected.insert(pool[k]);
-    auto label = std::to_string(o.batch) + " members on a " + std::to_string(o.batch) + "-member group";
-    for (std::uint64_t round = 0; round < o.baseline && steady::now() < deadline; ++round) {
+    auto per = std::to_string(o.batch) + " members";
+    big_label = "on the " + std::to_string(expected.size()) + "-member group";
+    small_label = "on a " + std::to_string(o.batch) + "-member group";
+    // Adds, then removes, of one batch on one group; what an error leaves
+    // is uncertain (in or out, depending on which PATCH failed).
+    auto round_on = [&](const std::string& target, const std::string& label, std::set<std::string>& unsure,
+                        const std::vector<std::string>& users) {
       json values = json::array(), removes = json::array();
-      auto from = o.batch * (1 + round % (pool.size() / o.batch - 1));
-      for (auto k = from; k < from + o.batch; ++k) {
-        values.push_back({{"value", pool[k]}});
-        removes.push_back({{"op", "remove"}, {"path", "members[value eq \"" + pool[k] + "\"]"}});
+      for (auto& u : users) {
+        values.push_back({{"value", u}});
+        removes.push_back({{"op", "remove"}, {"path", "members[value eq \"" + u + "\"]"}});
       }
-      auto added = timed(c, st, "PATCH add " + label, bhttp::verb::patch, small_target,
+      auto added = timed(c, st, "PATCH add " + per + " " + label, bhttp::verb::patch, target,
                          patch_body({{{"op", "add"}, {"path", "members"}, {"value", values}}}), tok, 204);
-      auto removed = timed(c, st, "PATCH remove " + label + "+" + std::to_string(o.batch), bhttp::verb::patch,
-                           small_target, patch_body(removes), tok, 204);
-      for (auto k = from; k < from + o.batch; ++k)
-        if (added.status != 204 || removed.status != 204)
-          small_uncertain.insert(pool[k]); // in or out, depending on which failed
+      auto removed = timed(c, st, "PATCH remove " + per + " " + label + "+" + std::to_string(o.batch),
+                           bhttp::verb::patch, target, patch_body(removes), tok, 204);
+      if (added.status != 204 || removed.status != 204)
+        unsure.insert(users.begin(), users.end());
+    };
+    auto batches = spare.size() / o.batch;
+    for (std::uint64_t round = 0; round < o.baseline && batches > 0 && steady::now() < deadline; ++round) {
+      auto from = spare.begin() + static_cast<std::ptrdiff_t>(o.batch * (round % batches));
+      std::vector<std::string> users(from, from + static_cast<std::ptrdiff_t>(o.batch));
+      for (int side = 0; side < 2; ++side) {
+        if ((side + round) % 2 == 0)
+          round_on(target, big_label, uncertain, users);
+        else
+          round_on(small_target, small_label, small_uncertain, users);
+      }
     }
   }
   for (int i = 0; i < 20; ++i)
@@ -353,8 +374,8 @@ int main(int argc, char** argv) {
   app.add_option("--removals", o.removals, "group: members removed afterwards");
   app.add_option("--batch", o.batch, "group: members per PATCH")->check(CLI::Range(1, 10000));
   app.add_option("--baseline", o.baseline,
-                 "group: rounds of adding and removing --batch members on a group of --batch members, "
-                 "after the push, in the same database (0: none)");
+                 "group: rounds, after the push, of adding --batch new members to the big group and to a "
+                 "group of --batch members, and removing them again, interleaved (0: none)");
   app.add_option("--groups", o.groups, "mix: groups per directory")->check(CLI::Range(1, 1000));
   app.add_option("--seed", o.seed, "random seed");
   app.add_option("--journal", o.journal, "crashwrite/crashcheck: journal of every request's outcome");
