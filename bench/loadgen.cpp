@@ -169,8 +169,9 @@ int workload_group(const settings& s, const options& o) {
   client c{s.port, s.timeout};
   const auto& tok = s.tokens[0];
   std::vector<std::string> ids, names;
-  // The members of the push, then the spare batches of the baseline rounds
-  // (created last: their ids sort after every member's).
+  // The members of the push, then the spare batches of the baseline rounds,
+  // created last: with time-ordered ids, their membership rows go at the
+  // end of each group's rows, as the push's do.
   auto spares = o.baseline > 0 ? std::min<std::uint64_t>(o.baseline, 10) * o.batch : 0;
   auto setup = create_users(s, tok, "setup", "m", o.members + spares, ids, names, o.setup_seconds);
   std::vector<std::string> pool, spare;
@@ -249,12 +250,9 @@ int workload_group(const settings& s, const options& o) {
   // `batch` new members) on the big group and on a group of `batch`
   // members, in interleaved rounds, so that both see the same database and
   // the same moments of the machine, and their p99 rest on as many samples.
-  // Each round adds one of the spare batches (users created after the
-  // pool, in no group: new membership rows at the end of each group's
-  // rows, as in the push) to both groups, and removes it again
-  // (`members[value eq "…"]` ops, timed apart). Which group goes first
-  // alternates.
-  std::string big_label, small_label;
+  // Each round adds one of the spare batches (in no group) to both groups,
+  // and removes it again (`members[value eq "…"]` ops, timed apart). Which
+  // group goes first alternates.
   if (o.baseline > 0 && !spare.empty() && pool.size() >= o.batch && !stopped) {
     json first = json::array();
     for (std::size_t k = 0; k < o.batch; ++k)
@@ -271,8 +269,8 @@ int workload_group(const settings& s, const options& o) {
     for (std::size_t k = 0; k < o.batch; ++k)
       small_expected.insert(pool[k]);
     auto per = std::to_string(o.batch) + " members";
-    big_label = "on the " + std::to_string(expected.size()) + "-member group";
-    small_label = "on a " + std::to_string(o.batch) + "-member group";
+    auto big_label = "on the " + std::to_string(expected.size()) + "-member group";
+    auto small_label = "on a " + std::to_string(o.batch) + "-member group";
     // Adds, then removes, of one batch on one group; what an error leaves
     // is uncertain (in or out, depending on which PATCH failed).
     auto round_on = [&](const std::string& target, const std::string& label, std::set<std::string>& unsure,
