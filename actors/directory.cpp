@@ -295,10 +295,13 @@ directory_actor::behavior_type directory_behavior(self_ptr self, context_ptr ctx
     },
     [self](passivate_atom, std::string& id, std::uint64_t handled) {
       // Only an actor that has handled everything routed to it may stop, so
-      // no call is lost and no second actor for the same id can overlap.
+      // no call is lost and no second actor for the same id can overlap. A
+      // request from an actor already stopped (its idle timer's and its
+      // eviction's can both be on their way) is not about the current one.
+      auto from = caf::actor_cast<caf::actor_addr>(self->current_sender());
       for (auto* map : {&self->state.users, &self->state.groups}) {
         auto i = map->find(id);
-        if (i == map->end())
+        if (i == map->end() || i->second.handle.address() != from)
           continue;
         if (i->second.sent == handled) {
           self->send(i->second.handle, stop_atom::value);

@@ -214,6 +214,17 @@ void rewrite_user(world& w, const std::string& id, const std::function<void(pers
   REQUIRE_FALSE(ack->reply->error);
 }
 
+// Sets a stored user's displayName behind the actors' backs (rewrite_user):
+// a live actor still answers the name it cached, a reloaded one this.
+void rename_behind(world& w, const std::string& id, const std::string& display) {
+  rewrite_user(w, id, [&](persistence::user_row& row) {
+    auto doc = json::parse(row.resource);
+    doc["displayName"] = display;
+    row.resource = doc.dump();
+    row.display_name = display;
+  });
+}
+
 // Replaces the one occurrence of `from` in `text`.
 void replace_once(std::string& text, const std::string& from, const std::string& to) {
   auto at = text.find(from);
@@ -553,12 +564,7 @@ TEST_CASE("past actors.max_live a directory stops its least recently called enti
   // Changes the stored displayName to a new value and returns it.
   auto edit_behind = [&](const std::string& name) {
     auto value = name + " (edit " + std::to_string(++edits) + ")";
-    rewrite_user(w, ids[name], [&](persistence::user_row& row) {
-      auto doc = json::parse(row.resource);
-      doc["displayName"] = value;
-      row.resource = doc.dump();
-      row.display_name = value;
-    });
+    rename_behind(w, ids[name], value);
     return value;
   };
   auto live = [&] {
@@ -619,4 +625,56 @@ TEST_CASE("past actors.max_live a directory stops its least recently called enti
   }
   u.sched->run();
   CHECK(u.ctx->live_users.load() == 5);
+}
+
+// An actor can have two stop requests on their way: its idle timer's and
+// the one max_live's eviction asks for. The first stops it; the second,
+// arriving after a call has started a new actor for the same id, must not
+// stop that one (it comes from the old actor, whatever its count says).
+TEST_CASE("a stop request from an entity actor that already stopped leaves its successor live", "[actors]") {
+  actor_options opts = passivating();
+  opts.max_live = 1;
+  world w{opts};
+  w.add_directory("dA", "tok-A");
+  w.start();
+  auto a = create_user(w, "tok-A", "a");
+  auto b = create_user(w, "tok-A", "b");
+  auto patch = [&](const std::string& id, const std::string& title) {
+    return w.send(make_call(scim_method::patch, user_kind, "tok-A", id, patch_body("replace", "title", title)));
+  };
+  auto first = patch(a, "1");
+  w.sched->run();
+  REQUIRE(first->reply);
+  REQUIRE(w.ctx->live_users.load() == 1); // a's actor, one call handled
+
+  // A call for b reaches the directory; before it runs, a's idle timer
+  // fires and a's actor asks to stop. The directory then starts b's actor
+  // (asking a's to stop: max_live 1) and, answering the idle request,
+  // stops a's actor, whose mailbox now holds the eviction and the stop.
+  auto to_b = patch(b, "1");
+  REQUIRE(w.sched->try_run_once()); // the asking helper
+  REQUIRE(w.sched->try_run_once()); // the registry forwards the call
+  REQUIRE(w.sched->jobs.size() == 1); // the directory, not yet run
+  w.sched->advance_time(1s);
+  REQUIRE(w.sched->jobs.size() == 2);
+  REQUIRE(w.sched->try_run_once_lifo()); // a's actor: idle, asks to stop
+  REQUIRE(w.sched->try_run_once());      // the directory: call for b, then a's request
+
+  // A call for a starts a new actor for a before the old one has answered
+  // the eviction with its second request.
+  auto second = patch(a, "2");
+  for (int hop = 0; hop < 3; ++hop) // helper, registry, directory
+    REQUIRE(w.sched->try_run_once_lifo());
+  w.sched->run();
+  REQUIRE(to_b->reply);
+  REQUIRE(second->reply);
+  CHECK(second->reply->status == 200);
+  // The new actor for a stays live (b's was asked to stop when it started).
+  CHECK(w.ctx->live_users.load() == 1);
+  auto edited = std::string{"a (edited)"};
+  rename_behind(w, a, edited);
+  auto third = patch(a, "3");
+  w.sched->run();
+  REQUIRE(third->reply);
+  CHECK(test::with_parsed_body(*third->reply).body.value("displayName", "") != edited); // answered from its cache
 }
