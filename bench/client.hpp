@@ -17,6 +17,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/spawn.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -31,6 +32,40 @@ struct response {
   int status = 0;
   std::string body;
   std::string retry_after; ///< The Retry-After header, if any.
+};
+
+/// Beast's HTTP parser, keeping only what `response` holds: the status, the
+/// body and Retry-After. The other header fields are not stored, as a
+/// response_parser would allocate each of them (create workload: 27.8k ->
+/// 24.3k load generator instructions per request).
+class response_reader : public bhttp::basic_parser<false> {
+public:
+  response_reader() { body_limit(512ull * 1024 * 1024); }
+  response take() { return std::move(out_); }
+
+private:
+  void on_request_impl(bhttp::verb, beast::string_view, beast::string_view, int, beast::error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, beast::error_code&) override { out_.status = code; }
+  void on_field_impl(bhttp::field name, beast::string_view, beast::string_view value, beast::error_code&) override {
+    if (name == bhttp::field::retry_after)
+      out_.retry_after.assign(value.data(), value.size());
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, beast::error_code&) override {
+    if (length)
+      out_.body.reserve(static_cast<std::size_t>(*length));
+  }
+  std::size_t on_body_impl(beast::string_view part, beast::error_code&) override {
+    out_.body.append(part.data(), part.size());
+    return part.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view part, beast::error_code& ec) override {
+    return on_body_impl(part, ec);
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  response out_;
 };
 
 class client {
@@ -48,15 +83,20 @@ public:
 
   /// Sends one request and waits for the answer (or the timeout).
   response request(bhttp::verb method, std::string_view target, std::string body, const std::string& token) {
-    bhttp::request<bhttp::string_body> req{method, beast::string_view{target.data(), target.size()}, 11};
-    req.set(bhttp::field::host, "127.0.0.1");
-    req.set(bhttp::field::authorization, "Bearer " + token);
-    req.set(bhttp::field::accept, "application/scim+json");
+    // The request goes out as one buffer written by hand, not through Beast's
+    // request serializer and its field allocations (callgrind, create
+    // workload: 48.4k -> 27.8k load generator instructions per request). The
+    // answer is read by Beast's parser (response_reader).
+    auto verb = bhttp::to_string(method);
+    wire_.clear();
+    wire_.append(verb.data(), verb.size()).append(" ").append(target).append(" HTTP/1.1\r\n");
+    wire_.append("Host: 127.0.0.1\r\nAuthorization: Bearer ").append(token);
+    wire_.append("\r\nAccept: application/scim+json\r\n");
     if (!body.empty())
-      req.set(bhttp::field::content_type, "application/scim+json");
-    req.body() = std::move(body);
-    req.keep_alive(true);
-    req.prepare_payload();
+      wire_.append("Content-Type: application/scim+json\r\n");
+    if (!body.empty() || method == bhttp::verb::post || method == bhttp::verb::put || method == bhttp::verb::patch)
+      wire_.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+    wire_.append("\r\n").append(body);
     // One retry, and only when a reused connection turned out to be closed
     // before the server read anything (write failed or EOF before any byte).
     for (int attempt = 0; attempt < 2; ++attempt) {
@@ -65,15 +105,16 @@ public:
         return {};
       beast::error_code wec;
       stream_->expires_after(timeout_);
-      step(wec, [&](auto&& done) { return bhttp::async_write(*stream_, req, std::forward<decltype(done)>(done)); });
+      step(wec, [&](auto&& done) {
+        return net::async_write(*stream_, net::buffer(wire_), std::forward<decltype(done)>(done));
+      });
       if (wec) {
         stream_.reset();
         if (reused)
           continue;
         return {};
       }
-      bhttp::response_parser<bhttp::string_body> parser;
-      parser.body_limit(512ull * 1024 * 1024);
+      response_reader parser;
       beast::error_code rec;
       stream_->expires_after(timeout_);
       std::size_t got = step(rec, [&](auto&& done) {
@@ -85,12 +126,9 @@ public:
           continue;
         return {};
       }
-      auto res = parser.release();
-      response out{static_cast<int>(res.result_int()), std::move(res.body()),
-                   std::string(res[bhttp::field::retry_after])};
-      if (!res.keep_alive())
+      if (!parser.keep_alive())
         stream_.reset();
-      return out;
+      return parser.take();
     }
     return {};
   }
@@ -140,6 +178,7 @@ private:
   }
 
   net::io_context own_{1}; // runs the steps of a client on a thread of its own
+  std::string wire_;        // the request being sent, kept for its capacity
   std::unique_ptr<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
   std::uint16_t port_;

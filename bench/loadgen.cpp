@@ -127,13 +127,15 @@ int workload_patch(const settings& s, const options& o) {
     std::string g = "G" + std::to_string(i);
     if (op == 0 || op == 2) {
       r = timed(c, st, "PATCH name", bhttp::verb::patch, target,
-                patch_body({{{"op", "replace"}, {"path", "name.givenName"}, {"value", g}},
-                            {{"op", "replace"}, {"path", "name.familyName"}, {"value", "F" + std::to_string(i)}}}),
+                patch_text(R"({"op":"replace","path":"name.givenName","value":")" + g
+                           + R"("},{"op":"replace","path":"name.familyName","value":"F)" + std::to_string(i) + R"("})"),
                 tok, 200);
     } else {
       bool to = op == 3;
       r = timed(c, st, to ? "PATCH active=true" : "PATCH active=false", bhttp::verb::patch, target,
-                patch_body({{{"op", "replace"}, {"value", {{"active", to}}}}}), tok, 200);
+                patch_text(to ? R"({"op":"replace","value":{"active":true}})"
+                              : R"({"op":"replace","value":{"active":false}})"),
+                tok, 200);
       if (r.status == 200)
         active[j] = to;
     }

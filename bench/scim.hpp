@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -38,21 +39,68 @@ inline std::string enc(const std::string& s) {
   return out;
 }
 
-/// An Okta-shaped User body.
+/// An Okta-shaped User body: the bytes nlohmann::json's dump() writes,
+/// written as text. Through the JSON DOM it took 6.4 us per body, against
+/// 0.37 us, and half the load generator's instructions per create (106.5k
+/// -> 48.4k, callgrind). Values with characters JSON escapes go through
+/// nlohmann::json.
 inline std::string user_body(const std::string& user_name, const std::string& given, const std::string& family) {
-  json b = {{"schemas", {user_urn}},
-            {"userName", user_name},
-            {"name", {{"givenName", given}, {"familyName", family}}},
-            {"emails", {{{"primary", true}, {"value", user_name}, {"type", "work"}}}},
-            {"displayName", given + " " + family},
-            {"locale", "en-US"},
-            {"externalId", "ext-" + user_name},
-            {"groups", json::array()},
-            {"active", true}};
-  return b.dump();
+  auto plain = [](const std::string& v) {
+    for (unsigned char ch : v)
+      if (ch < 0x20 || ch == '"' || ch == '\\' || ch >= 0x80)
+        return false;
+    return true;
+  };
+  if (!plain(user_name) || !plain(given) || !plain(family)) {
+    json b = {{"schemas", {user_urn}},
+              {"userName", user_name},
+              {"name", {{"givenName", given}, {"familyName", family}}},
+              {"emails", {{{"primary", true}, {"value", user_name}, {"type", "work"}}}},
+              {"displayName", given + " " + family},
+              {"locale", "en-US"},
+              {"externalId", "ext-" + user_name},
+              {"groups", json::array()},
+              {"active", true}};
+    return b.dump();
+  }
+  std::string b;
+  b.reserve(320 + 3 * user_name.size() + 2 * (given.size() + family.size()));
+  b += R"({"active":true,"displayName":")";
+  b += given;
+  b += ' ';
+  b += family;
+  b += R"(","emails":[{"primary":true,"type":"work","value":")";
+  b += user_name;
+  b += R"("}],"externalId":"ext-)";
+  b += user_name;
+  b += R"(","groups":[],"locale":"en-US","name":{"familyName":")";
+  b += family;
+  b += R"(","givenName":")";
+  b += given;
+  b += R"("},"schemas":[")";
+  b += user_urn;
+  b += R"("],"userName":")";
+  b += user_name;
+  b += R"("})";
+  return b;
 }
 
 inline std::string patch_body(json ops) { return json{{"schemas", {patch_urn}}, {"Operations", std::move(ops)}}.dump(); }
+
+/// A PatchOp body around operations already written as JSON text: the bytes
+/// patch_body writes for them, without a JSON DOM (patch_body took 2.8-4.6 us
+/// for the patch workload's operations). The patch workload's requests are
+/// built this way.
+inline std::string patch_text(std::string_view operations) {
+  std::string b;
+  b.reserve(operations.size() + 96);
+  b += R"({"Operations":[)";
+  b += operations;
+  b += R"(],"schemas":[")";
+  b += patch_urn;
+  b += R"("]})";
+  return b;
+}
 
 inline std::string filter_target(const std::string& user_name) {
   return "/scim/v2/Users?filter=" + enc("userName eq \"" + user_name + "\"");
