@@ -168,7 +168,9 @@ std::vector<option> build_options() {
             "lookups over 10k users within the VM's noise; lookups over 1M users 17,700-23,700 against "
             "24,900-26,800 req/s (p99 1.6-1.8 against 1.3-1.4 ms), and the load generator spent more CPU per "
             "lookup (20-22 against 16-19 us): replies left in longer bursts. So 2 stays the default, also "
-            "on one core."),
+            "on one core. Again with the lighter load generator of f77c87f, 1 against 2 workers: creates "
+            "0.93-1.15, lookups over 10k users 0.94-1.16 (3 pairs each), lookups over 1M users 22,941 and "
+            "23,331 against 23,916 and 23,318 req/s: within the noise."),
         0, 256);
   add(t, "actors", "scheduler_policy", kind::choice, &settings::actors,
       &actor_settings::policy,
@@ -263,7 +265,9 @@ std::vector<option> build_options() {
             "clients, server on one core), same binary: 0 -> 2 took jobs per commit 7.0 -> 14.1 "
             "and server CPU per run -12 to -17 %; see the README for throughput. 4 against 2: "
             "create 0.84-1.05 (3 pairs, 2 slower), PATCH 1.03 and 1.07 (2 pairs); batches stay near "
-            "14 jobs, as 16 clients allow. 0 commits as soon as the queued writes are done."),
+            "14 jobs, as 16 clients allow. Again with the lighter load generator of f77c87f, 4 against 2: "
+            "create 0.83-0.98 (3 pairs, all slower), 15-16 jobs per commit either way. 0 commits as soon "
+            "as the queued writes are done."),
         0, 64);
   limit(add(t, "storage", "read_connections", kind::integer, &settings::storage,
             &storage_settings::read_connections, "Read-only SQLite connections."),
