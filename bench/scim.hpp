@@ -39,6 +39,21 @@ inline std::string enc(const std::string& s) {
   return out;
 }
 
+/// An Okta-shaped User body built through nlohmann::json (user_body's way
+/// for values JSON escapes, and the reference its text is checked against).
+inline std::string user_body_dom(const std::string& user_name, const std::string& given, const std::string& family) {
+  json b = {{"schemas", {user_urn}},
+            {"userName", user_name},
+            {"name", {{"givenName", given}, {"familyName", family}}},
+            {"emails", {{{"primary", true}, {"value", user_name}, {"type", "work"}}}},
+            {"displayName", given + " " + family},
+            {"locale", "en-US"},
+            {"externalId", "ext-" + user_name},
+            {"groups", json::array()},
+            {"active", true}};
+  return b.dump();
+}
+
 /// An Okta-shaped User body: the bytes nlohmann::json's dump() writes,
 /// written as text. Through the JSON DOM it took 6.4 us per body, against
 /// 0.37 us, and half the load generator's instructions per create (106.5k
@@ -51,18 +66,8 @@ inline std::string user_body(const std::string& user_name, const std::string& gi
         return false;
     return true;
   };
-  if (!plain(user_name) || !plain(given) || !plain(family)) {
-    json b = {{"schemas", {user_urn}},
-              {"userName", user_name},
-              {"name", {{"givenName", given}, {"familyName", family}}},
-              {"emails", {{{"primary", true}, {"value", user_name}, {"type", "work"}}}},
-              {"displayName", given + " " + family},
-              {"locale", "en-US"},
-              {"externalId", "ext-" + user_name},
-              {"groups", json::array()},
-              {"active", true}};
-    return b.dump();
-  }
+  if (!plain(user_name) || !plain(given) || !plain(family))
+    return user_body_dom(user_name, given, family);
   std::string b;
   b.reserve(320 + 3 * user_name.size() + 2 * (given.size() + family.size()));
   b += R"({"active":true,"displayName":")";
