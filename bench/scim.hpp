@@ -56,9 +56,9 @@ inline std::string user_body_dom(const std::string& user_name, const std::string
 
 /// An Okta-shaped User body: the bytes nlohmann::json's dump() writes,
 /// written as text. Through the JSON DOM it took 6.4 us per body, against
-/// 0.37 us, and half the load generator's instructions per create (106.5k
-/// -> 48.4k, callgrind). Values with characters JSON escapes go through
-/// nlohmann::json.
+/// 0.37 us, and more than half the load generator's instructions per create
+/// (106.5k -> 48.4k, callgrind). Values with characters JSON escapes, or
+/// not ASCII, go through user_body_dom.
 inline std::string user_body(const std::string& user_name, const std::string& given, const std::string& family) {
   auto plain = [](const std::string& v) {
     for (unsigned char ch : v)
