@@ -1,8 +1,10 @@
-// dirsync_loadgen: closed-loop SCIM load generator for dirsyncd (issue 6).
+// dirsync_loadgen: SCIM load generator for dirsyncd (issue 6).
 //
 // C workers (stackful coroutines on --threads threads), each with its own
 // keep-alive HTTP/1.1 connection to 127.0.0.1:PORT, take request tickets until the request budget (-n) or the
-// wall-time budget (--max-seconds) is spent. Every workload ends by reading
+// wall-time budget (--max-seconds) is spent: as fast as the answers come, or
+// at a fixed pace (--rate), to see the latency at a given load rather than
+// at the most the server takes. Every workload ends by reading
 // its results back over SCIM; the exit status is 1 when something that was
 // acknowledged is missing, 2 on a usage or setup error.
 
@@ -12,6 +14,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include <sys/prctl.h>
 
 #include <CLI/CLI.hpp>
 
@@ -42,7 +46,7 @@ int workload_create(const settings& s, const options&) {
   const auto& tok = s.tokens[0];
   auto before = user_total(v, tok);
   std::vector<std::string> ids, names;
-  auto p = create_users(s, tok, "create", "c", s.requests, ids, names, s.max_seconds);
+  auto p = create_users(s, tok, "create", "c", s.requests, ids, names, s.max_seconds, s.rate);
   print_header();
   print_phase(p);
   auto acked = static_cast<long long>(count_nonempty(ids));
@@ -355,7 +359,7 @@ int main(int argc, char** argv) {
   int port = 0;
   long long timeout_ms = 60000;
   std::string tokens_file;
-  CLI::App app{"dirsync_loadgen: closed-loop SCIM load against dirsyncd on 127.0.0.1"};
+  CLI::App app{"dirsync_loadgen: SCIM load against dirsyncd on 127.0.0.1"};
   app.add_option("workload", o.workload, "create | lookup | patch | group | mix | overload | health | crashwrite | crashcheck")
     ->check(CLI::IsMember({"health", "create", "lookup", "patch", "group", "mix", "overload", "crashwrite", "crashcheck"}));
   app.add_option("--port", port, "dirsyncd port on 127.0.0.1")->required()->check(CLI::Range(1, 65535));
@@ -379,7 +383,11 @@ int main(int argc, char** argv) {
   app.add_option("--groups", o.groups, "mix: groups per directory")->check(CLI::Range(1, 1000));
   app.add_option("--seed", o.seed, "random seed");
   app.add_option("--journal", o.journal, "crashwrite/crashcheck: journal of every request's outcome");
-  app.add_option("--rate", o.overload.rate, "overload: offered req/s (default: --factor x the measured rate)");
+  app.add_option("--rate", s.rate,
+                 "create/lookup/patch/health: pace the measured phase at this many req/s over the -c connections "
+                 "(open loop; a request's latency counts from its turn); overload: offered req/s (default: "
+                 "--factor x the measured rate)")
+    ->check(CLI::PositiveNumber);
   app.add_option("--factor", o.overload.factor, "overload: offered rate / sustainable rate")->check(CLI::Range(0.1, 1000.0));
   app.add_option("--calibrate-concurrency", o.overload.calibrate_concurrency,
                  "overload: connections of the closed-loop runs before and after")->check(CLI::Range(1, 1024));
@@ -388,6 +396,19 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   s.port = static_cast<std::uint16_t>(port);
   s.timeout = std::chrono::milliseconds{timeout_ms};
+  if (s.rate > 0 && o.workload != "create" && o.workload != "lookup" && o.workload != "patch" && o.workload != "health"
+      && o.workload != "overload") {
+    std::fprintf(stderr, "--rate applies to create, lookup, patch, health and overload\n");
+    return 2;
+  }
+  if (o.workload == "overload") {
+    o.overload.rate = s.rate;
+    s.rate = 0;
+  }
+  // Paced sends wake at their turn: Linux lets a sleeping thread's timer fire
+  // up to 50 us late by default (timer slack), which a paced request's
+  // latency would count.
+  prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   if (!tokens_file.empty()) {
     std::FILE* f = std::fopen(tokens_file.c_str(), "r");
     if (!f) {

@@ -97,16 +97,17 @@ inline int workload_overload(const settings& s, const overload_options& o) {
     return 2;
   }
 
-  // 2. Open loop: connection w sends its k-th create at t0 + (k + w/C) * C/rate,
-  //    or as soon as its previous answer is in when it is behind.
+  // 2. Open loop: connection w sends its k-th create at its turn of a pace
+  //    (t0 + (k + w/C) * C/rate), or as soon as its previous answer is in
+  //    when it is behind.
   const auto conns = static_cast<std::size_t>(s.concurrency);
-  const auto interval = std::chrono::duration<double>(static_cast<double>(conns) / rate);
   std::vector<stats> per(conns);
   std::vector<std::vector<std::pair<std::string, std::string>>> acked(conns);  // name, id
   std::vector<std::vector<std::string>> refused(conns), uncertain(conns);      // names
   std::vector<std::uint64_t> late(conns, 0), no_retry_after(conns, 0);
   auto server_before = detail::duration_buckets(v, tok, "scim_users");
   auto t0 = steady::now() + std::chrono::milliseconds(200); // every coroutine started and waiting
+  const pace turns{t0, rate, static_cast<int>(conns)};
   auto end = t0 + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s.max_seconds));
   // Every connection is a coroutine (run_coroutines), and so is the health
   // probe, which asks every 50 ms while any connection still sends.
@@ -130,8 +131,7 @@ inline int workload_overload(const settings& s, const overload_options& o) {
     auto w = static_cast<std::size_t>(wi);
     auto& st = per[w];
     for (std::uint64_t k = 0;; ++k) {
-      auto due = t0 + std::chrono::duration_cast<steady::duration>(
-                        interval * (static_cast<double>(k) + static_cast<double>(w) / static_cast<double>(conns)));
+      auto due = turns.due(k, static_cast<int>(w));
       auto now = steady::now();
       if (due >= end || now >= end)
         break; // what the load generator could not send in time is not sent

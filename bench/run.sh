@@ -4,6 +4,7 @@
 #   BUILD=./build bench/run.sh WORKLOAD [dirsync_loadgen options...]
 #   e.g. bench/run.sh create -n 20000 -c 16
 #        bench/run.sh lookup -n 20000 -c 16 --users 10000
+#        bench/run.sh lookup -n 80000 -c 16 --users 10000 --rate 10000   (paced)
 #        bench/run.sh group --members 10000 --removals 1000
 #        DIRECTORIES=3 bench/run.sh mix -n 20000 -c 16
 #        bench/run.sh health -n 300000 -c 16     (GET /healthz: the HTTP layer alone)

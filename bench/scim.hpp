@@ -175,13 +175,14 @@ inline bool report_check(const std::string& what, long long expected, long long 
 /// concurrency; ids[i] is the id of user i ("" if not acknowledged).
 inline phase_result create_users(const settings& s, const std::string& token, const std::string& phase,
                                  const std::string& tag, std::uint64_t n, std::vector<std::string>& ids,
-                                 std::vector<std::string>& names, double max_seconds) {
+                                 std::vector<std::string>& names, double max_seconds, double rate = 0) {
   ids.assign(n, {});
   names.resize(n);
   for (std::uint64_t i = 0; i < n; ++i)
     names[i] = s.prefix + "-" + tag + std::to_string(i) + "@bench.example";
   auto bounded = s;
   bounded.max_seconds = max_seconds;
+  bounded.rate = rate; // 0 (a setup): closed loop
   return run_phase(phase, bounded, s.concurrency, n, [&](int, std::uint64_t i, client& c, stats& st) {
     auto r = timed(c, st, "POST /Users", bhttp::verb::post, "/scim/v2/Users",
                    user_body(names[i], "Given" + std::to_string(i), "Family" + std::to_string(i)), token, 201);
