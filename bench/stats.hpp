@@ -214,6 +214,7 @@ inline phase_result run_phase(const std::string& name, const settings& s, int wo
         }
         st.scheduled = due;
         body(w, turns.ticket(k, w), c, st);
+        st.scheduled = {}; // a body that sent nothing leaves no turn behind
       }
       st.reconnects = c.reconnects();
       return;
