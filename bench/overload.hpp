@@ -115,16 +115,12 @@ inline int workload_overload(const settings& s, const overload_options& o) {
   stats health;
   run_coroutines(s, static_cast<int>(conns) + 1, [&](int wi, net::yield_context yield) {
     net::steady_timer timer{yield.get_executor()};
-    auto sleep_until = [&](steady::time_point t) {
-      timer.expires_at(t);
-      timer.async_wait(yield);
-    };
     client c{s.port, s.timeout, yield};
     if (static_cast<std::size_t>(wi) == conns) {
-      sleep_until(t0);
+      await_turn(timer, yield, t0);
       while (sending.load() > 0) {
         timed(c, health, "GET /healthz during overload", bhttp::verb::get, "/healthz", {}, tok, 200);
-        sleep_until(steady::now() + std::chrono::milliseconds(50));
+        await_turn(timer, yield, steady::now() + std::chrono::milliseconds(50));
       }
       return;
     }
@@ -132,12 +128,9 @@ inline int workload_overload(const settings& s, const overload_options& o) {
     auto& st = per[w];
     for (std::uint64_t k = 0;; ++k) {
       auto due = turns.due(k, static_cast<int>(w));
-      auto now = steady::now();
-      if (due >= end || now >= end)
+      if (due >= end || steady::now() >= end)
         break; // what the load generator could not send in time is not sent
-      if (now < due)
-        sleep_until(due);
-      else if (now - due > std::chrono::milliseconds(10))
+      if (await_turn(timer, yield, due) > std::chrono::milliseconds(10))
         ++late[w];
       auto name = s.prefix + "-o" + std::to_string(w) + "-" + std::to_string(k) + "@bench.example";
       auto sent = steady::now();

@@ -123,6 +123,17 @@ struct pace {
   int workers;
 };
 
+/// Waits on `timer` until `due` when that is still ahead; returns how late
+/// the turn is taken (zero when on time).
+inline steady::duration await_turn(net::steady_timer& timer, const net::yield_context& yield, steady::time_point due) {
+  auto now = steady::now();
+  if (now >= due)
+    return now - due;
+  timer.expires_at(due);
+  timer.async_wait(yield);
+  return steady::duration::zero();
+}
+
 /// A phase's merged results and wall time.
 struct phase_result {
   std::string name;
@@ -206,12 +217,8 @@ inline phase_result run_phase(const std::string& name, const settings& s, int wo
           timed_out = true;
           break;
         }
-        if (steady::now() < due) {
-          timer.expires_at(due);
-          timer.async_wait(yield);
-        } else if (steady::now() - due > std::chrono::milliseconds(1)) {
+        if (await_turn(timer, yield, due) > std::chrono::milliseconds(1))
           ++late;
-        }
         st.scheduled = due;
         body(w, turns.ticket(k, w), c, st);
         st.scheduled = {}; // a body that sent nothing leaves no turn behind
